@@ -1,0 +1,56 @@
+import { createDemoApp } from './app';
+
+/** `--jwt-secret VALUE` or `--jwt-secret=VALUE` wins over `JWT_SECRET`, as AyaNova's command line does. */
+function flag(name: string): string | undefined {
+  const args = process.argv.slice(2);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === `--${name}`) return args[i + 1];
+    if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3);
+  }
+  return undefined;
+}
+
+function main(): void {
+  const env = process.env;
+  const port = Number(env.PORT ?? 8000);
+  const host = env.HOST ?? '127.0.0.1';
+  const throttle = env.JWT_LOGIN_THROTTLE;
+  let app;
+  try {
+    app = createDemoApp({
+      secret: flag('jwt-secret') ?? env.JWT_SECRET,
+      accessTokenLifetime: env.JWT_ACCESS_TOKEN_LIFETIME,
+      refreshTokenLifetime: env.JWT_REFRESH_TOKEN_LIFETIME,
+      loginThrottle: throttle === undefined ? undefined : throttle === 'off' ? false : throttle,
+    });
+  } catch (err) {
+    console.error(`demo-app: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const server = app.listen(port, host, () => {
+    const base = `http://${host}:${port}`;
+    console.log(`express-simplejwt demo on ${base}  (users: vitor / 123 active, sleeper / 123 inactive)
+
+HTTPie:
+  http post ${base}/api/token/ username=vitor password=123
+  http ${base}/hello/ "Authorization: Bearer <access>"
+  http post ${base}/api/token/refresh/ refresh=<refresh>
+  http post ${base}/api/token/verify/ token=<access>
+
+curl:
+  curl -X POST ${base}/api/token/ -H 'Content-Type: application/json' -d '{"username": "vitor", "password": "123"}'
+  curl ${base}/hello/ -H 'Authorization: Bearer <access>'
+  curl -X POST ${base}/api/token/refresh/ -H 'Content-Type: application/json' -d '{"refresh": "<refresh>"}'
+`);
+  });
+  server.on('error', (err) => {
+    console.error(`demo-app: cannot listen on ${host}:${port}: ${err.message}`);
+    process.exit(1);
+  });
+  const stop = () => server.close(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main();

@@ -1,0 +1,115 @@
+import type { KeyObject } from 'node:crypto';
+import type { Request, Response } from 'express';
+import type { Store as RateLimitStore } from 'express-rate-limit';
+import type { AuthError } from '../errors';
+import type { Duration } from './duration';
+import type { Logger, WarningCode } from './warnings';
+
+/** What a host callback may return: the value, or a promise of it. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** HMAC algorithms the kit signs with. `none` does not exist here. */
+export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512';
+
+/** Login throttling: a DRF-style rate (`'10/15m'`), `false` to turn it off, or a rate with a shared store. */
+export type LoginThrottle = string | false | { rate: string; store?: RateLimitStore };
+
+/**
+ * Every option of `simpleJwt()`. `U` is the host's user type. Only `findUserById` is always required;
+ * `findUserByUsername` (or `verifyCredentials`) is required for the login endpoint.
+ */
+export interface Options<U = any> {
+  /** HMAC signing secret (string, Buffer or secret KeyObject). Default: env `JWT_SECRET`, else a random one (with a warning). */
+  secret?: string | Buffer | KeyObject;
+  /** Signing algorithm. Default `'HS256'`. */
+  algorithm?: HmacAlgorithm;
+  /** Access token lifetime, seconds or `'5m'`-style. Default `'5m'`. */
+  accessTokenLifetime?: Duration;
+  /** Refresh token lifetime. Default `'1d'`. */
+  refreshTokenLifetime?: Duration;
+  /** Tolerance for `exp`, `nbf` and `iat`, seconds or `'30s'`-style. Default `0`. */
+  leeway?: Duration | 0;
+  /** Looks a user up for login. Return `null`/`undefined` when there is none. */
+  findUserByUsername?: (username: string, req: Request) => MaybePromise<U | null | undefined>;
+  /** Looks a user up by the id in a token (always a string). Return `null`/`undefined` when there is none or the id cannot be parsed. */
+  findUserById: (id: string) => MaybePromise<U | null | undefined>;
+  /** Replaces the username + bcrypt check (e.g. LDAP): return the user when the credentials are good, else `null`. */
+  verifyCredentials?: (username: string, password: string, req: Request) => MaybePromise<U | null | undefined>;
+  /** Reads the user's id. Default `user.id`. */
+  getUserId?: (user: U) => string | number;
+  /** Reads the user's bcrypt hash. Default `user.password ?? user.passwordHash`. */
+  getPasswordHash?: (user: U) => string | null | undefined;
+  /** Reads whether the user may log in. Default `user.isActive ?? user.is_active ?? user.active ?? true`. */
+  isUserActive?: (user: U) => boolean;
+  /** Extra claims for a user's tokens, added at login and carried into access tokens on refresh. */
+  customClaims?: (user: U) => MaybePromise<Record<string, unknown>>;
+  /** Name of the user id claim. Default `'user_id'`. */
+  userIdClaim?: string;
+  /** Name of the token type claim. Default `'token_type'`. */
+  tokenTypeClaim?: string;
+  /** Name of the token id claim. Default `'jti'`. */
+  jtiClaim?: string;
+  /** Name of the login body's username field (e.g. `'email'`). Default `'username'`. */
+  usernameField?: string;
+  /** Accepted `Authorization` schemes, matched case-insensitively. Default `['Bearer']`. */
+  authHeaderTypes?: string[];
+  /** Header carrying the token. Default `'Authorization'`. */
+  authHeaderName?: string;
+  /** Refresh answers a new refresh token too. Default `false`. */
+  rotateRefreshTokens?: boolean;
+  /** Throttling of failed logins per client and username. Default `'10/15m'`; `false` turns it off. */
+  loginThrottle?: LoginThrottle;
+  /** Largest body the token endpoints read, in bytes. Default `16384`. */
+  bodyLimit?: number;
+  /** bcrypt cost used by `hashPassword()` and the dummy hash of unknown users. Default `10`. */
+  bcryptRounds?: number;
+  /** Clock in milliseconds since the epoch; tests inject one. Default `Date.now`. */
+  clock?: () => number;
+  /** Where warnings and errors go. Default `console`. */
+  logger?: Logger;
+  /** `false` silences every start-up warning; `{ RANDOM_SECRET: false }` silences one. Default: all on. */
+  warnings?: false | Partial<Record<WarningCode, boolean>>;
+  /** Renders an `AuthError` instead of the built-in JSON (which matches simplejwt byte for byte). */
+  renderError?: (err: AuthError, req: Request, res: Response) => void;
+}
+
+/**
+ * The complete list of option keys. Typed as a record over `keyof Options` so that adding an option without
+ * listing it here is a compile error, and unknown keys can be reported with a suggestion.
+ */
+export const OPTION_KEYS: Record<keyof Required<Options>, true> = {
+  secret: true,
+  algorithm: true,
+  accessTokenLifetime: true,
+  refreshTokenLifetime: true,
+  leeway: true,
+  findUserByUsername: true,
+  findUserById: true,
+  verifyCredentials: true,
+  getUserId: true,
+  getPasswordHash: true,
+  isUserActive: true,
+  customClaims: true,
+  userIdClaim: true,
+  tokenTypeClaim: true,
+  jtiClaim: true,
+  usernameField: true,
+  authHeaderTypes: true,
+  authHeaderName: true,
+  rotateRefreshTokens: true,
+  loginThrottle: true,
+  bodyLimit: true,
+  bcryptRounds: true,
+  clock: true,
+  logger: true,
+  warnings: true,
+  renderError: true,
+};
+
+/** Options of `auth.authenticate()`. */
+export interface AuthenticateOptions {
+  /** `true`: a request without credentials proceeds anonymously (an invalid token still fails). Default `false`. */
+  optional?: boolean;
+  /** `true`: build `req.user` from the token's claims without calling `findUserById`. Default `false`. */
+  stateless?: boolean;
+}

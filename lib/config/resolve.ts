@@ -1,0 +1,241 @@
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import type { Request, Response } from 'express';
+import type { Store as RateLimitStore } from 'express-rate-limit';
+import type { AuthError } from '../errors';
+import { parseDuration } from './duration';
+import { OPTION_KEYS, type HmacAlgorithm, type MaybePromise, type Options } from './options';
+import { parseRate, type Rate } from './rate';
+import { createWarner, type Logger, type WarningCode } from './warnings';
+
+/** Minimum secret length in bytes per algorithm: the size of the hash (RFC 7518 §3.2). */
+const MIN_SECRET_BYTES: Record<HmacAlgorithm, number> = { HS256: 32, HS384: 48, HS512: 64 };
+
+/** The complete internal configuration, computed once by `resolveOptions()`. */
+export interface Config<U = any> {
+  algorithm: HmacAlgorithm;
+  key: KeyObject;
+  accessLifetime: number;
+  refreshLifetime: number;
+  leeway: number;
+  findUserByUsername: ((username: string, req: Request) => MaybePromise<U | null | undefined>) | undefined;
+  findUserById: (id: string) => MaybePromise<U | null | undefined>;
+  verifyCredentials: ((username: string, password: string, req: Request) => MaybePromise<U | null | undefined>) | undefined;
+  getUserId: (user: U) => string | number;
+  getPasswordHash: (user: U) => string | null | undefined;
+  isUserActive: (user: U) => boolean;
+  customClaims: ((user: U) => MaybePromise<Record<string, unknown>>) | undefined;
+  claims: { userId: string; tokenType: string; jti: string };
+  usernameField: string;
+  authHeaderTypes: string[];
+  /** Lower-cased schemes, for the case-insensitive match. */
+  authSchemes: ReadonlySet<string>;
+  /** Lower-cased header name as Node stores it. */
+  authHeaderKey: string;
+  wwwAuthenticate: string;
+  rotateRefreshTokens: boolean;
+  loginThrottle: { rate: Rate; store: RateLimitStore | undefined } | false;
+  bodyLimit: number;
+  bcryptRounds: number;
+  clock: () => number;
+  logger: Logger;
+  warn: (code: WarningCode, message: string) => void;
+  renderError: ((err: AuthError, req: Request, res: Response) => void) | undefined;
+}
+
+const GENERATE_HINT = `generate one with: node -e "console.log(require('crypto').randomBytes(64).toString('base64url'))"`;
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      prev = current;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** Throws a TypeError for keys that are not options, naming the closest real one. */
+function checkUnknownKeys(options: object): void {
+  const known = Object.keys(OPTION_KEYS);
+  for (const key of Object.keys(options)) {
+    if (key in OPTION_KEYS) continue;
+    const best = known.map((k) => [k, editDistance(key, k)] as const).sort((x, y) => x[1] - y[1])[0];
+    const hint = best && best[1] <= Math.max(2, Math.floor(key.length / 3)) ? ` Did you mean "${best[0]}"?` : '';
+    throw new TypeError(`Unknown option "${key}".${hint} See the options table in the README.`);
+  }
+}
+
+function checkFunction(value: unknown, name: string, required: boolean): void {
+  if (value === undefined && !required) return;
+  if (typeof value !== 'function') {
+    throw new TypeError(`"${name}" must be a function${required ? ' (it is required)' : ''}; got ${typeof value}`);
+  }
+}
+
+function checkName(value: unknown, name: string, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(value)) {
+    throw new TypeError(`"${name}" must be a non-empty identifier such as '${fallback}'`);
+  }
+  return value;
+}
+
+/** Turns the secret option (or env `JWT_SECRET`) into a KeyObject, refusing short secrets; never pads or truncates. */
+function resolveSecret(
+  secret: Options['secret'],
+  algorithm: HmacAlgorithm,
+  warn: (code: WarningCode, message: string) => void,
+): KeyObject {
+  const min = MIN_SECRET_BYTES[algorithm];
+  let value = secret ?? process.env.JWT_SECRET;
+  if (value === '') value = undefined;
+  if (value === undefined) {
+    warn(
+      'RANDOM_SECRET',
+      'no "secret" option and no JWT_SECRET in the environment: using a random secret. Every token dies when this ' +
+        `process restarts and no other process accepts them. Set JWT_SECRET; ${GENERATE_HINT}`,
+    );
+    return createSecretKey(randomBytes(64));
+  }
+  if (typeof value === 'object' && 'type' in value && typeof (value as KeyObject).export === 'function') {
+    const key = value as KeyObject;
+    if (key.type !== 'secret') {
+      throw new TypeError(`"secret" must be a secret KeyObject for ${algorithm}; got a ${key.type} key`);
+    }
+    if ((key.symmetricKeySize ?? 0) < min) {
+      throw new TypeError(`"secret" must be at least ${min} bytes for ${algorithm} (got ${key.symmetricKeySize}); ${GENERATE_HINT}`);
+    }
+    return key;
+  }
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.isBuffer(value) ? value : undefined;
+  if (!bytes) throw new TypeError(`"secret" must be a string, a Buffer or a secret KeyObject; got ${typeof value}`);
+  if (bytes.length < min) {
+    throw new TypeError(`"secret" must be at least ${min} bytes for ${algorithm} (got ${bytes.length}); ${GENERATE_HINT}`);
+  }
+  return createSecretKey(bytes);
+}
+
+function defaultUserId(user: any): string | number {
+  return user?.id;
+}
+function defaultPasswordHash(user: any): string | null | undefined {
+  return user?.password ?? user?.passwordHash;
+}
+function defaultIsActive(user: any): boolean {
+  const flag = user?.isActive ?? user?.is_active ?? user?.active;
+  return flag === undefined ? true : Boolean(flag);
+}
+
+/**
+ * Validates the options once and computes everything the request path needs.
+ * Impossible or unsafe configuration throws a TypeError that names the option and says how to fix it.
+ */
+export function resolveOptions<U>(options: Options<U>): Config<U> {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('simpleJwt() takes an options object, e.g. simpleJwt({ findUserById, findUserByUsername })');
+  }
+  checkUnknownKeys(options);
+  const logger = options.logger ?? console;
+  if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
+    throw new TypeError('"logger" must have warn() and error() methods, like console');
+  }
+  const warnings = options.warnings;
+  const silenced =
+    warnings === false
+      ? ('all' as const)
+      : new Set(Object.entries(warnings ?? {}).filter(([, on]) => on === false).map(([code]) => code));
+  const warn = createWarner(logger, silenced);
+
+  const algorithm = options.algorithm ?? 'HS256';
+  if (!(algorithm in MIN_SECRET_BYTES)) {
+    throw new TypeError(`"algorithm" must be one of HS256, HS384, HS512 (got ${JSON.stringify(algorithm)}); "none" is never accepted`);
+  }
+  checkFunction(options.findUserById, 'findUserById', true);
+  checkFunction(options.findUserByUsername, 'findUserByUsername', false);
+  checkFunction(options.verifyCredentials, 'verifyCredentials', false);
+  for (const name of ['getUserId', 'getPasswordHash', 'isUserActive', 'customClaims', 'clock', 'renderError'] as const) {
+    checkFunction(options[name], name, false);
+  }
+
+  const accessLifetime = parseDuration(options.accessTokenLifetime ?? 300, 'accessTokenLifetime');
+  const refreshLifetime = parseDuration(options.refreshTokenLifetime ?? 86_400, 'refreshTokenLifetime');
+  if (accessLifetime > refreshLifetime) {
+    throw new TypeError(
+      `"accessTokenLifetime" (${accessLifetime}s) must not be longer than "refreshTokenLifetime" (${refreshLifetime}s)`,
+    );
+  }
+  const leeway = options.leeway === undefined || options.leeway === 0 ? 0 : parseDuration(options.leeway, 'leeway');
+
+  const headerTypes = options.authHeaderTypes ?? ['Bearer'];
+  if (!Array.isArray(headerTypes) || headerTypes.length === 0 || !headerTypes.every((t) => typeof t === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(t))) {
+    throw new TypeError(`"authHeaderTypes" must be a non-empty array of schemes such as ['Bearer', 'JWT']`);
+  }
+  const headerName = options.authHeaderName ?? 'Authorization';
+  if (typeof headerName !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(headerName)) {
+    throw new TypeError(`"authHeaderName" must be an HTTP header name such as 'Authorization' or 'X-Access-Token'`);
+  }
+
+  let loginThrottle: Config['loginThrottle'];
+  const throttle = options.loginThrottle ?? '10/15m';
+  if (throttle === false) {
+    loginThrottle = false;
+    warn('THROTTLE_DISABLED', '"loginThrottle" is false: nothing limits password guessing on the login endpoint');
+  } else if (typeof throttle === 'string') {
+    loginThrottle = { rate: parseRate(throttle, 'loginThrottle'), store: undefined };
+  } else if (typeof throttle === 'object' && throttle !== null && typeof throttle.rate === 'string') {
+    loginThrottle = { rate: parseRate(throttle.rate, 'loginThrottle.rate'), store: throttle.store };
+  } else {
+    throw new TypeError(`"loginThrottle" must be a rate such as '10/15m', { rate, store }, or false`);
+  }
+
+  const bodyLimit = options.bodyLimit ?? 16 * 1024;
+  if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 256) {
+    throw new TypeError(`"bodyLimit" must be a whole number of bytes, at least 256 (got ${String(bodyLimit)})`);
+  }
+  const bcryptRounds = options.bcryptRounds ?? 10;
+  if (!Number.isInteger(bcryptRounds) || bcryptRounds < 4 || bcryptRounds > 31) {
+    throw new TypeError(`"bcryptRounds" must be an integer from 4 to 31 (got ${String(bcryptRounds)})`);
+  }
+  if (accessLifetime > 3600) {
+    warn('LONG_ACCESS_LIFETIME', `access tokens live ${accessLifetime}s; a stolen one stays usable that long. Prefer minutes and refresh.`);
+  }
+
+  const claims = {
+    userId: checkName(options.userIdClaim, 'userIdClaim', 'user_id'),
+    tokenType: checkName(options.tokenTypeClaim, 'tokenTypeClaim', 'token_type'),
+    jti: checkName(options.jtiClaim, 'jtiClaim', 'jti'),
+  };
+
+  return {
+    algorithm,
+    key: resolveSecret(options.secret, algorithm, warn),
+    accessLifetime,
+    refreshLifetime,
+    leeway,
+    findUserByUsername: options.findUserByUsername,
+    findUserById: options.findUserById,
+    verifyCredentials: options.verifyCredentials,
+    getUserId: options.getUserId ?? defaultUserId,
+    getPasswordHash: options.getPasswordHash ?? defaultPasswordHash,
+    isUserActive: options.isUserActive ?? defaultIsActive,
+    customClaims: options.customClaims,
+    claims,
+    usernameField: checkName(options.usernameField, 'usernameField', 'username'),
+    authHeaderTypes: headerTypes,
+    authSchemes: new Set(headerTypes.map((t) => t.toLowerCase())),
+    authHeaderKey: headerName.toLowerCase(),
+    wwwAuthenticate: `${headerTypes[0]} realm="api"`,
+    rotateRefreshTokens: options.rotateRefreshTokens ?? false,
+    loginThrottle,
+    bodyLimit,
+    bcryptRounds,
+    clock: options.clock ?? Date.now,
+    logger,
+    warn,
+    renderError: options.renderError,
+  };
+}

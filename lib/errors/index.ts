@@ -1,0 +1,217 @@
+/**
+ * One error hierarchy for everything the kit answers with. Each error knows its HTTP status, a stable `code`
+ * and the exact JSON body simplejwt/DRF would send (see WIRE.md), so rendering is a lookup, never a guess.
+ */
+
+/** Field errors as DRF renders them: `{"<field>": ["<message>"]}`. */
+export type FieldErrors = Record<string, string[]>;
+
+/** One entry of the middleware's `messages` array. */
+export interface TokenClassMessage {
+  token_class: string;
+  token_type: string;
+  message: string;
+}
+
+/**
+ * Base class of every error the kit produces. `status` is the HTTP status, `code` is stable and documented in
+ * the README, `body` is exactly what goes on the wire.
+ *
+ * @example
+ * app.use((err, req, res, next) => {
+ *   if (err instanceof AuthError) return res.status(err.status).json(err.body);
+ *   next(err);
+ * });
+ */
+export class AuthError extends Error {
+  /** HTTP status the kit answers with. */
+  readonly status: number;
+  /** Stable machine-readable code. */
+  readonly code: string;
+  /** Extra response headers (`WWW-Authenticate`, `Retry-After`, `Allow`). */
+  readonly headers: Readonly<Record<string, string>>;
+  private readonly wireBody: Record<string, unknown>;
+
+  constructor(
+    status: number,
+    code: string,
+    detail: string,
+    options: { body?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.status = status;
+    this.code = code;
+    this.headers = options.headers ?? {};
+    this.wireBody = options.body ?? { detail, code };
+  }
+
+  /** The JSON body sent to the client. */
+  get body(): Record<string, unknown> {
+    return this.wireBody;
+  }
+}
+
+/** 400: DRF field errors, e.g. `{"username": ["This field is required."]}`. */
+export class ValidationError extends AuthError {
+  readonly fields: FieldErrors;
+  constructor(fields: FieldErrors) {
+    super(400, 'invalid', 'Invalid input.', { body: fields });
+    this.fields = fields;
+  }
+}
+
+/** 400: the body is not valid JSON (or not a dictionary). */
+export class ParseError extends AuthError {
+  constructor(detail: string, body?: Record<string, unknown>, cause?: unknown) {
+    super(400, 'parse_error', detail, { body: body ?? { detail }, cause });
+  }
+}
+
+/** 413: the body is larger than the configured limit. */
+export class PayloadTooLargeError extends AuthError {
+  constructor(limit: number) {
+    const detail = `Request body is larger than ${limit} bytes.`;
+    super(413, 'payload_too_large', detail);
+  }
+}
+
+/** 415: the body's content type (or content encoding) is not one the endpoint parses. */
+export class UnsupportedMediaTypeError extends AuthError {
+  constructor(mediaType: string, what = 'media type') {
+    const detail = `Unsupported ${what} "${mediaType}" in request.`;
+    super(415, 'unsupported_media_type', detail, { body: { detail } });
+  }
+}
+
+/** 405 with `Allow: POST, OPTIONS`. */
+export class MethodNotAllowedError extends AuthError {
+  constructor(method: string, allow = 'POST, OPTIONS') {
+    const detail = `Method "${method}" not allowed.`;
+    super(405, 'method_not_allowed', detail, { body: { detail }, headers: { Allow: allow } });
+  }
+}
+
+/** 401 raised by a token check; `message` is one of the WIRE.md token messages. */
+export class TokenError extends AuthError {
+  constructor(message: TokenMessage, cause?: unknown) {
+    super(401, 'token_not_valid', message, { cause });
+  }
+  get tokenMessage(): TokenMessage {
+    return this.message as TokenMessage;
+  }
+}
+
+/** The token messages, in the order they are checked (first failure wins). */
+export const TOKEN_MESSAGES = {
+  invalid: 'Token is invalid',
+  expired: 'Token is expired',
+  blacklisted: 'Token is blacklisted',
+  noExp: "Token has no 'exp' claim",
+  noId: 'Token has no id',
+  noType: 'Token has no type',
+  wrongType: 'Token has wrong type',
+} as const;
+export type TokenMessage = (typeof TOKEN_MESSAGES)[keyof typeof TOKEN_MESSAGES];
+
+/** 401 from `authenticate()`: no token class accepted the token. */
+export class InvalidTokenError extends AuthError {
+  readonly messages: TokenClassMessage[];
+  constructor(messages: TokenClassMessage[], cause?: unknown) {
+    const detail = 'Given token not valid for any token type';
+    super(401, 'token_not_valid', detail, { body: { detail, code: 'token_not_valid', messages }, cause });
+    this.messages = messages;
+  }
+}
+
+/** 401 from `authenticate()`: no credentials on a route that requires them. */
+export class NotAuthenticatedError extends AuthError {
+  constructor() {
+    const detail = 'Authentication credentials were not provided.';
+    super(401, 'not_authenticated', detail, { body: { detail } });
+  }
+}
+
+/** 401: `Bearer` alone, or more than two parts in the header. */
+export class BadAuthorizationHeaderError extends AuthError {
+  constructor() {
+    super(401, 'bad_authorization_header', 'Authorization header must contain two space-delimited values');
+  }
+}
+
+/** 401: a valid token without the user id claim. */
+export class NoUserIdError extends AuthError {
+  constructor() {
+    super(401, 'token_not_valid', 'Token contained no recognizable user identification');
+  }
+}
+
+/** 401: the token's user does not exist (or its id cannot be parsed by the host). */
+export class UserNotFoundError extends AuthError {
+  constructor() {
+    super(401, 'user_not_found', 'User not found');
+  }
+}
+
+/** 401: the token's user exists but is inactive. */
+export class UserInactiveError extends AuthError {
+  constructor() {
+    super(401, 'user_inactive', 'User is inactive');
+  }
+}
+
+/** 401: the token predates the user's last credential change. */
+export class PasswordChangedError extends AuthError {
+  constructor() {
+    super(401, 'password_changed', "The user's password has been changed.");
+  }
+}
+
+/** 401: login failed (unknown user, wrong password, inactive user: one body for all) or the token's user is gone. */
+export class NoActiveAccountError extends AuthError {
+  constructor(forToken = false) {
+    super(
+      401,
+      'no_active_account',
+      forToken ? 'No active account found for the given token.' : 'No active account found with the given credentials',
+    );
+  }
+}
+
+/** 429 with `Retry-After`, DRF's wording. */
+export class ThrottledError extends AuthError {
+  readonly retryAfter: number;
+  constructor(retryAfter: number) {
+    const seconds = Math.max(1, Math.ceil(retryAfter));
+    super(429, 'throttled', `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`, {
+      headers: { 'Retry-After': String(seconds) },
+    });
+    this.retryAfter = seconds;
+  }
+}
+
+/** 503: the token store could not be reached in time; nothing was issued. */
+export class StoreUnavailableError extends AuthError {
+  constructor(cause?: unknown, retryAfter = 1) {
+    super(503, 'store_unavailable', 'The token store is unavailable; try again shortly.', {
+      headers: { 'Retry-After': String(retryAfter) },
+      cause,
+    });
+  }
+}
+
+/** 503: too many password hashes are being computed at once. */
+export class ServerBusyError extends AuthError {
+  constructor(retryAfter = 1) {
+    super(503, 'server_busy', 'Too many login attempts are being processed; try again shortly.', {
+      headers: { 'Retry-After': String(retryAfter) },
+    });
+  }
+}
+
+/** 500: a host callback threw or the kit was misused. The body never says more than this. */
+export class InternalError extends AuthError {
+  constructor(cause?: unknown) {
+    super(500, 'internal_error', 'Internal server error.', { cause });
+  }
+}

@@ -1,0 +1,160 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { AuthenticateOptions } from '../config/options';
+import {
+  AuthError,
+  BadAuthorizationHeaderError,
+  InvalidTokenError,
+  NoUserIdError,
+  NotAuthenticatedError,
+  UserInactiveError,
+  UserNotFoundError,
+} from '../errors';
+import type { Config } from '../config/resolve';
+import type { TokenClaims } from '../tokens/codec';
+import type { TokenService } from '../tokens/service';
+import type { ErrorRenderer } from './respond';
+
+/** What a header yields: nothing to authenticate with, a malformed header, or a raw token. */
+export type HeaderCredential = { kind: 'none' } | { kind: 'bad' } | { kind: 'token'; token: string };
+
+const NONE: HeaderCredential = { kind: 'none' };
+const BAD: HeaderCredential = { kind: 'bad' };
+
+function isSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13);
+}
+
+/**
+ * Parses `Authorization` the way simplejwt does: absent or blank is no credentials; parts split on runs of
+ * whitespace; an unknown scheme is no credentials; a known scheme with other than exactly one token is an error.
+ * The scheme is matched case-insensitively (RFC 7235).
+ */
+export function parseAuthorizationHeader(value: string | string[] | undefined, schemes: ReadonlySet<string>): HeaderCredential {
+  if (typeof value !== 'string') return value === undefined ? NONE : BAD;
+  const parts: string[] = [];
+  let start = -1;
+  for (let i = 0; i <= value.length; i++) {
+    const space = i === value.length || isSpace(value.charCodeAt(i));
+    if (space && start !== -1) {
+      parts.push(value.slice(start, i));
+      start = -1;
+      if (parts.length > 2) return schemes.has(parts[0]!.toLowerCase()) ? BAD : NONE;
+    } else if (!space && start === -1) start = i;
+  }
+  if (parts.length === 0 || !schemes.has(parts[0]!.toLowerCase())) return NONE;
+  if (parts.length !== 2) return BAD;
+  return { kind: 'token', token: parts[1]! };
+}
+
+/** The user `stateless` mode builds from the claims, like simplejwt's `TokenUser`. */
+export interface TokenUser {
+  id: string;
+  pk: string;
+  isActive: true;
+  claims: TokenClaims;
+}
+
+function looksLikeRequest(value: unknown): value is Request {
+  return typeof value === 'object' && value !== null && 'headers' in value && 'method' in value && 'url' in value;
+}
+
+/** Explains `app.use(auth.authenticate)` written without `()`. */
+export const MISSING_PARENS =
+  'auth.authenticate is a factory: write app.use(auth.authenticate()) or app.get(path, auth.authenticate(), handler), with the parentheses';
+
+/**
+ * Builds `authenticate()`: it checks the header, the token and the user, then sets `req.user` and `req.auth`.
+ */
+export function createAuthenticate(config: Config, tokens: TokenService, renderError: ErrorRenderer) {
+  const { authSchemes, authHeaderKey, findUserById, isUserActive } = config;
+  const tokenClass = { token_class: 'AccessToken', token_type: 'access' };
+
+  function authenticate(options?: AuthenticateOptions): RequestHandler;
+  function authenticate(this: unknown, ...args: unknown[]): RequestHandler | void {
+    if (args.length >= 2 && looksLikeRequest(args[0])) {
+      const [req, res] = args as [Request, Response];
+      config.logger.error(`[express-simplejwt] ${MISSING_PARENS}`);
+      renderError(new TypeError(MISSING_PARENS), req, res);
+      return;
+    }
+    const options = (args[0] ?? {}) as AuthenticateOptions;
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('authenticate() takes an options object such as { optional: true } or { stateless: true }');
+    }
+    for (const key of Object.keys(options)) {
+      if (key !== 'optional' && key !== 'stateless') {
+        throw new TypeError(`Unknown authenticate() option "${key}"; known: "optional", "stateless"`);
+      }
+    }
+    const optional = options.optional === true;
+    const stateless = options.stateless === true;
+    const notAuthenticated = new NotAuthenticatedError();
+    const badHeader = new BadAuthorizationHeaderError();
+
+    function fail(err: unknown, req: Request, res: Response): void {
+      renderError(err, req, res);
+    }
+
+    function accept(req: Request, user: unknown, claims: TokenClaims, next: NextFunction): void {
+      req.user = user as Express.User;
+      req.auth = claims;
+      next();
+    }
+
+    function authenticateMiddleware(req: Request, res: Response, next: NextFunction): void {
+      const credential = parseAuthorizationHeader(req.headers[authHeaderKey], authSchemes);
+      if (credential.kind !== 'token') {
+        if (credential.kind === 'bad') return fail(badHeader, req, res);
+        if (optional) return next();
+        return fail(notAuthenticated, req, res);
+      }
+      let verified: TokenClaims | Promise<TokenClaims>;
+      try {
+        verified = tokens.verify(credential.token, 'access');
+      } catch (err) {
+        return tokenFailed(err, req, res);
+      }
+      if (verified instanceof Promise) verified.then((claims) => withClaims(claims, req, res, next), (err) => tokenFailed(err, req, res));
+      else withClaims(verified, req, res, next);
+    }
+
+    function tokenFailed(err: unknown, req: Request, res: Response): void {
+      if (err instanceof AuthError && err.code === 'token_not_valid') {
+        return fail(new InvalidTokenError([{ ...tokenClass, message: err.message }], err), req, res);
+      }
+      fail(err, req, res);
+    }
+
+    function withClaims(claims: TokenClaims, req: Request, res: Response, next: NextFunction): void {
+      const id = tokens.userIdOf(claims);
+      if (id === undefined) return fail(new NoUserIdError(), req, res);
+      if (id === null) return fail(new UserNotFoundError(), req, res);
+      if (stateless) {
+        return accept(req, { id, pk: id, isActive: true, claims } satisfies TokenUser, claims, next);
+      }
+      let found;
+      try {
+        found = findUserById(id);
+      } catch (err) {
+        return fail(err, req, res);
+      }
+      const withUser = (user: unknown): void => {
+        if (user === null || user === undefined) return fail(new UserNotFoundError(), req, res);
+        let active: boolean;
+        try {
+          active = isUserActive(user);
+        } catch (err) {
+          return fail(err, req, res);
+        }
+        if (!active) return fail(new UserInactiveError(), req, res);
+        accept(req, user, claims, next);
+      };
+      if (found instanceof Promise) found.then(withUser, (err) => fail(err, req, res));
+      else withUser(found);
+    }
+
+    return authenticateMiddleware;
+  }
+
+  return authenticate;
+}

@@ -1,0 +1,56 @@
+import type { Request, Response } from 'express';
+import { AuthError, InternalError } from '../errors';
+import type { Logger } from '../config/warnings';
+
+/** DRF answers `application/json` without a charset; so do we. */
+const JSON_TYPE = 'application/json';
+
+/** Writes a JSON body without Express's helpers, so the kit behaves the same on Express 4 and 5. */
+export function sendJson(res: Response, status: number, body: string, headers?: Readonly<Record<string, string>>): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', JSON_TYPE);
+  if (headers) for (const name of Object.keys(headers)) res.setHeader(name, headers[name]!);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+/** One line naming what failed, without a stack trace, secret or token. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`.slice(0, 300);
+  return `non-Error value thrown (${typeof err})`;
+}
+
+/**
+ * Renders any error the kit meets: an `AuthError` as its wire body; anything else as a generic 500 and one log
+ * line. Every 401 carries `WWW-Authenticate`.
+ */
+export function createErrorRenderer(
+  wwwAuthenticate: string,
+  logger: Logger,
+  custom: ((err: AuthError, req: Request, res: Response) => void) | undefined,
+) {
+  return function renderError(err: unknown, req: Request, res: Response, extraHeaders?: Record<string, string>): void {
+    let authError: AuthError;
+    if (err instanceof AuthError) {
+      authError = err;
+      if (err instanceof InternalError) logger.error(`[express-simplejwt] ${req.method} ${req.originalUrl ?? req.url}: ${describeError(err.cause ?? err)}`);
+    } else {
+      logger.error(`[express-simplejwt] ${req.method} ${req.originalUrl ?? req.url}: ${describeError(err)}`);
+      authError = new InternalError(err);
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (authError.status === 401) res.setHeader('WWW-Authenticate', wwwAuthenticate);
+    if (extraHeaders) for (const name of Object.keys(extraHeaders)) res.setHeader(name, extraHeaders[name]!);
+    if (custom) {
+      for (const name of Object.keys(authError.headers)) res.setHeader(name, authError.headers[name]!);
+      custom(authError, req, res);
+      return;
+    }
+    sendJson(res, authError.status, JSON.stringify(authError.body), authError.headers);
+  };
+}
+
+export type ErrorRenderer = ReturnType<typeof createErrorRenderer>;

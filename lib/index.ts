@@ -1,0 +1,22 @@
+import './http/express-types';
+
+/** The factory: `simpleJwt(options)` returns `{ router, authenticate, tokens }`. */
+export { simpleJwt, type SimpleJwt } from './simpleJwt';
+/** Every option, with its default, and `authenticate()`'s options. */
+export type { Options, AuthenticateOptions, HmacAlgorithm, LoginThrottle, MaybePromise } from './config/options';
+/** Durations (`'5m'`, `'1d'`) and DRF-style rates (`'10/15m'`), as the options parse them. */
+export { parseDuration, type Duration } from './config/duration';
+export { parseRate, type Rate } from './config/rate';
+/** Logger and warning codes. */
+export type { Logger, WarningCode } from './config/warnings';
+/** The error hierarchy: one `AuthError` base with `status`, `code` and the wire `body`. */
+export * from './errors';
+/** bcrypt hashing for the host's user records. */
+export { hashPassword, BCRYPT_MAX_BYTES } from './passwords/bcrypt';
+/** Header parsing, exposed for hosts that read tokens elsewhere. */
+export { parseAuthorizationHeader, type TokenUser } from './http/authenticate';
+/** Token claim and type names. */
+export type { TokenClaims, DecodedToken } from './tokens/codec';
+export type { TokenType } from './tokens/tokens';
+/** Declaration merging for `req.auth`'s custom claims. */
+export type { CustomClaims } from './http/express-types';

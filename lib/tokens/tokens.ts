@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { TOKEN_MESSAGES, TokenError } from '../errors';
+import type { Codec, TokenClaims } from './codec';
+
+/** The token types simplejwt knows. */
+export type TokenType = 'access' | 'refresh' | 'sliding';
+
+/** Claim names, configurable as in simplejwt (`USER_ID_CLAIM`, `TOKEN_TYPE_CLAIM`, `JTI_CLAIM`). */
+export interface ClaimNames {
+  userId: string;
+  tokenType: string;
+  jti: string;
+}
+
+/** A freshly signed token with its claims. */
+export interface IssuedToken {
+  token: string;
+  claims: TokenClaims;
+}
+
+/** Claims the kit sets itself; custom claims may not use them. */
+const RESERVED = new Set(['exp', 'iat', 'nbf', 'aud', 'iss', 'sub', 'refresh_exp']);
+/** Claims that are never copied from a refresh token into a new token. */
+const NOT_COPIED = new Set(['exp', 'iat', 'nbf', 'aud', 'iss', '__proto__']);
+
+/** 32 lowercase hex digits: a uuid4 without dashes, as simplejwt's `jti`. */
+export function newJti(): string {
+  const id = randomUUID();
+  return id.slice(0, 8) + id.slice(9, 13) + id.slice(14, 18) + id.slice(19, 23) + id.slice(24);
+}
+
+/**
+ * Builds and checks tokens with exactly simplejwt's claims and claim order:
+ * `token_type`, `exp`, `iat`, `jti`, then `user_id` (a string), then custom claims.
+ */
+export function createTokenFactory(codec: Codec, names: ClaimNames) {
+  const reserved = new Set([...RESERVED, names.userId, names.tokenType, names.jti]);
+  const notCopied = new Set([...NOT_COPIED, names.tokenType, names.jti]);
+
+  /** Signs a new token of `type`; `rest` holds the user id and custom claims, in order. */
+  function issue(type: TokenType, now: number, lifetime: number, rest: Record<string, unknown>): IssuedToken {
+    const claims: TokenClaims = {};
+    claims[names.tokenType] = type;
+    claims.exp = now + lifetime;
+    claims.iat = now;
+    claims[names.jti] = newJti();
+    for (const key of Object.keys(rest)) {
+      if (!notCopied.has(key)) claims[key] = rest[key];
+    }
+    return { token: codec.sign(claims), claims };
+  }
+
+  /** The user id claim and the user's custom claims, in that order; reserved names are refused. */
+  function userClaims(userId: string | number, custom: Record<string, unknown> | undefined): Record<string, unknown> {
+    const out: Record<string, unknown> = { [names.userId]: String(userId) };
+    if (custom) {
+      for (const key of Object.keys(custom)) {
+        if (reserved.has(key) || key === '__proto__') {
+          throw new TypeError(`"customClaims" may not set the reserved claim "${key}"`);
+        }
+        out[key] = custom[key];
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The checks after signature and expiry, in WIRE.md's order: no `exp`, no id, no type, wrong type.
+   * `expected` is `null` for verify, which accepts any type.
+   */
+  function checkClaims(claims: TokenClaims, expected: TokenType | null): void {
+    if (claims.exp === undefined) throw new TokenError(TOKEN_MESSAGES.noExp);
+    if (claims[names.jti] === undefined) throw new TokenError(TOKEN_MESSAGES.noId);
+    if (expected === null) return;
+    const type = claims[names.tokenType];
+    if (type === undefined) throw new TokenError(TOKEN_MESSAGES.noType);
+    if (type !== expected) throw new TokenError(TOKEN_MESSAGES.wrongType);
+  }
+
+  /** The claim's user id as a string, or `undefined` when it is absent or not a usable id. */
+  function userIdOf(claims: TokenClaims): string | undefined | null {
+    const value = claims[names.userId];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'string') return value.length > 0 && value.length <= 256 ? value : null;
+    if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+    return null;
+  }
+
+  return { issue, userClaims, checkClaims, userIdOf, names };
+}
+
+export type TokenFactory = ReturnType<typeof createTokenFactory>;

@@ -1,0 +1,70 @@
+import express5 from 'express';
+import type { Express } from 'express';
+import { simpleJwt, type Options, type SimpleJwt } from '../../lib';
+import { UserTable, type DemoUser } from '../../demo-app/users';
+
+// Express 4 is installed under an alias so both majors run in one suite.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const express4 = require('express4') as typeof express5;
+
+/** A fixed 64-byte test secret (never used outside tests). */
+export const SECRET = 'test-secret-0123456789abcdef-0123456789abcdef-0123456789abcdef-xyz';
+
+/** A clock the test moves by hand (milliseconds). */
+export function manualClock(start = Date.UTC(2026, 0, 1, 12, 0, 0)) {
+  let now = start;
+  return {
+    now: () => now,
+    advance(seconds: number) {
+      now += seconds * 1000;
+    },
+    set(ms: number) {
+      now = ms;
+    },
+  };
+}
+
+/** A logger that remembers what it was told. */
+export function memoryLogger() {
+  const lines: string[] = [];
+  return { lines, warn: (m: string) => void lines.push(`warn ${m}`), error: (m: string) => void lines.push(`error ${m}`) };
+}
+
+export interface TestApp {
+  app: Express;
+  auth: SimpleJwt;
+  users: UserTable;
+}
+
+/**
+ * A real Express app as a host would write it: the router under /api/token, /hello/ behind authenticate().
+ * `major` picks Express 5 (default) or 4.
+ */
+export function makeApp(
+  options: Partial<Options<DemoUser>> = {},
+  { major = 5, hostJson = false }: { major?: 4 | 5; hostJson?: boolean } = {},
+): TestApp {
+  const users = new UserTable();
+  const auth = simpleJwt<DemoUser>({
+    secret: SECRET,
+    loginThrottle: false,
+    warnings: false,
+    bcryptRounds: 4,
+    findUserByUsername: (name) => users.findByUsername(name),
+    findUserById: (id) => users.findById(id),
+    ...options,
+  });
+  const app = (major === 4 ? express4 : express5)();
+  if (hostJson) app.use((major === 4 ? express4 : express5).json());
+  app.use('/api/token', auth.router);
+  app.get('/hello/', auth.authenticate(), (req, res) => {
+    res.json({ message: 'Hello, World!' });
+  });
+  app.get('/maybe/', auth.authenticate({ optional: true }), (req, res) => {
+    res.json({ user: req.user ? (req.user as { id: unknown }).id : null });
+  });
+  app.get('/stateless/', auth.authenticate({ stateless: true }), (req, res) => {
+    res.json({ user: req.user, auth: req.auth });
+  });
+  return { app, auth, users };
+}
