@@ -29,7 +29,8 @@ function main(): void {
     process.exit(2);
   }
   const server = app.listen(port, host, () => {
-    const base = `http://${host}:${port}`;
+    const address = server.address();
+    const base = `http://${host}:${typeof address === 'object' && address ? address.port : port}`;
     console.log(`express-simplejwt demo on ${base}  (users: vitor / 123 active, sleeper / 123 inactive)
 
 HTTPie:

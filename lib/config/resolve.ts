@@ -96,8 +96,14 @@ function resolveSecret(
   if (value === undefined) {
     warn(
       'RANDOM_SECRET',
-      'no "secret" option and no JWT_SECRET in the environment: using a random secret. Every token dies when this ' +
-        `process restarts and no other process accepts them. Set JWT_SECRET; ${GENERATE_HINT}`,
+      [
+        '',
+        '*'.repeat(78),
+        '* NO SECRET CONFIGURED: signing with a RANDOM secret made for this process only.',
+        '* Every token dies when this process restarts, and no other process accepts them.',
+        '* Set the "secret" option or JWT_SECRET; ' + GENERATE_HINT,
+        '*'.repeat(78),
+      ].join('\n'),
     );
     return createSecretKey(randomBytes(64));
   }

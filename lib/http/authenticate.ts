@@ -54,6 +54,11 @@ export interface TokenUser {
   claims: TokenClaims;
 }
 
+/** A promise from any library (a thenable), not only the native one. */
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
 function looksLikeRequest(value: unknown): value is Request {
   return typeof value === 'object' && value !== null && 'headers' in value && 'method' in value && 'url' in value;
 }
@@ -114,7 +119,7 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
       } catch (err) {
         return tokenFailed(err, req, res);
       }
-      if (verified instanceof Promise) verified.then((claims) => withClaims(claims, req, res, next), (err) => tokenFailed(err, req, res));
+      if (isThenable(verified)) verified.then((claims) => withClaims(claims, req, res, next), (err) => tokenFailed(err, req, res));
       else withClaims(verified, req, res, next);
     }
 
@@ -149,7 +154,7 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
         if (!active) return fail(new UserInactiveError(), req, res);
         accept(req, user, claims, next);
       };
-      if (found instanceof Promise) found.then(withUser, (err) => fail(err, req, res));
+      if (isThenable(found)) found.then(withUser, (err: unknown) => fail(err, req, res));
       else withUser(found);
     }
 

@@ -4,7 +4,6 @@ import { simpleJwt, type Options, type SimpleJwt } from '../../lib';
 import { UserTable, type DemoUser } from '../../demo-app/users';
 
 // Express 4 is installed under an alias so both majors run in one suite.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const express4 = require('express4') as typeof express5;
 
 /** A fixed 64-byte test secret (never used outside tests). */

@@ -1,0 +1,83 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import request from 'supertest';
+import { decodePart, forge } from './helpers/jwt';
+
+const root = join(__dirname, '..');
+const FLAG_SECRET = 'flag-secret-9f8e7d6c5b4a39281706f5e4d3c2b1a0-abcdefghijklmnop';
+const ENV_SECRET = 'env-secret-0a1b2c3d4e5f60718293a4b5c6d7e8f9-qrstuvwxyzabcdef';
+
+/** Starts the demo exactly as `npm start` does (tsx demo-app/server.ts), on a free port. */
+function startDemo(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; base: string; output: () => string }> {
+  const child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), 'demo-app/server.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /demo on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (match && out.includes('curl')) resolve({ child, base: match[1]!, output: () => out });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`demo exited with ${code}: ${out}`)));
+  });
+}
+
+describe('the demo app, started as npm start starts it', () => {
+  let demo: Awaited<ReturnType<typeof startDemo>>;
+
+  beforeAll(async () => {
+    demo = await startDemo(['--jwt-secret', FLAG_SECRET], {
+      JWT_SECRET: ENV_SECRET,
+      JWT_ACCESS_TOKEN_LIFETIME: '2m',
+      JWT_REFRESH_TOKEN_LIFETIME: '30d',
+      JWT_LOGIN_THROTTLE: '5/m',
+    });
+  }, 20_000);
+
+  afterAll(() => {
+    demo?.child.kill('SIGTERM');
+  });
+
+  it('prints copy-paste HTTPie and curl commands', () => {
+    const out = demo.output();
+    expect(out).toContain(`http post ${demo.base}/api/token/ username=vitor password=123`);
+    expect(out).toContain(`curl -X POST ${demo.base}/api/token/`);
+  });
+
+  it('serves the tutorial session: obtain (HTTPie sends JSON), /hello/, refresh', async () => {
+    const login = await request(demo.base).post('/api/token/').set('Content-Type', 'application/json').send('{"username": "vitor", "password": "123"}');
+    expect(login.status).toBe(200);
+    const hello = await request(demo.base).get('/hello/').set('Authorization', `Bearer ${login.body.access}`);
+    expect(hello.body).toEqual({ message: 'Hello, World!' });
+    const refreshed = await request(demo.base).post('/api/token/refresh/').send({ refresh: login.body.refresh });
+    expect(Object.keys(refreshed.body)).toEqual(['access']);
+  });
+
+  it('signs with the --jwt-secret flag, which wins over JWT_SECRET, and reads the lifetimes', async () => {
+    const { access, refresh } = (await request(demo.base).post('/api/token/').send({ username: 'vitor', password: '123' })).body;
+    const [h, p] = (access as string).split('.');
+    const header = Buffer.from(h!, 'base64url').toString();
+    const payload = Buffer.from(p!, 'base64url').toString();
+    expect(forge(header, payload, FLAG_SECRET)).toBe(access);
+    const a = decodePart(access, 1) as { exp: number; iat: number };
+    const r = decodePart(refresh, 1) as { exp: number; iat: number };
+    expect(a.exp - a.iat).toBe(120);
+    expect(r.exp - r.iat).toBe(30 * 86_400);
+  });
+
+  it('refuses the inactive user sleeper', async () => {
+    const res = await request(demo.base).post('/api/token/').send({ username: 'sleeper', password: '123' });
+    expect(res.status).toBe(401);
+  });
+});
+
+describe('the demo app refuses bad configuration', () => {
+  it('exits with a clear message for a short secret', async () => {
+    await expect(startDemo([], { JWT_SECRET: 'short' })).rejects.toThrow(/"secret" must be at least 32 bytes/);
+  }, 20_000);
+});
