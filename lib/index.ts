@@ -13,6 +13,8 @@ export type { Logger, WarningCode } from './config/warnings';
 export * from './errors';
 /** bcrypt hashing for the host's user records. */
 export { hashPassword, BCRYPT_MAX_BYTES } from './passwords/bcrypt';
+/** Django's stored password hashes (`pbkdf2_sha256`, `bcrypt_sha256`, `argon2`, ...) verified as Django does. */
+export { verifyDjangoPassword, type DjangoAlgorithm } from './passwords/django';
 /** Header parsing, exposed for hosts that read tokens elsewhere. */
 export { parseAuthorizationHeader, type TokenUser } from './http/authenticate';
 /** Token claim and type names. */

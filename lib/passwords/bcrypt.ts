@@ -1,7 +1,17 @@
 import bcrypt from 'bcryptjs';
+import {
+  BCRYPT_MAX_BYTES,
+  costOf,
+  describeAlgorithm,
+  dummyLike,
+  parseBcryptHash,
+  parseDjangoHash,
+  verifyStoredHash,
+  type StoredHash,
+} from './django';
 
 /** bcrypt reads at most this many bytes of a password; the rest would be silently ignored. */
-export const BCRYPT_MAX_BYTES = 72;
+export { BCRYPT_MAX_BYTES };
 
 /**
  * Hashes a password with bcrypt (bcryptjs, async). Passwords longer than 72 bytes are refused rather than
@@ -20,42 +30,47 @@ export async function hashPassword(password: string, rounds = 12): Promise<strin
   return bcrypt.hash(password, rounds);
 }
 
-const BCRYPT_HASH = /^\$2[abxy]?\$(\d{2})\$[./A-Za-z0-9]{53}$/;
-
 /**
- * Checks passwords so that a failed login costs the same whether or not the user exists: with no hash to
- * compare, it compares against a dummy hash of the same cost as the last real hash it saw.
+ * Checks passwords against the hashes the host stores: raw bcrypt (`$2b$...`) and Django's formats
+ * (`pbkdf2_sha256$...`, `bcrypt_sha256$...`, `argon2$...`; see `verifyDjangoPassword`). A failed login costs the
+ * same whether or not the user exists: with no hash to compare, it checks against a dummy hash of the same scheme
+ * and cost as the last real hash it saw (bcrypt at `defaultRounds` until it has seen one).
  */
 export function createPasswordChecker(defaultRounds: number, onBadHash: (message: string) => void) {
-  const dummies = new Map<number, Promise<string>>();
-  let lastRounds = defaultRounds;
+  let model: StoredHash = dummyLike({ scheme: 'bcrypt', algorithm: 'bcrypt', bcryptHash: '', rounds: defaultRounds });
+  let modelCost = costOf(model);
+  const reported = new Set<string>();
 
-  function dummyHash(rounds: number): Promise<string> {
-    let hash = dummies.get(rounds);
-    if (!hash) {
-      hash = bcrypt.hash(`dummy-${Math.random()}`, rounds);
-      dummies.set(rounds, hash);
-    }
-    return hash;
+  /** Logs each kind of unusable hash once: a table full of them would otherwise flood the log. */
+  function reportOnce(hash: string): void {
+    const what = describeAlgorithm(hash);
+    if (reported.has(what)) return;
+    reported.add(what);
+    onBadHash(`a user has a password hash that is not bcrypt nor a Django hash the kit verifies (${what}); such logins are refused (logged once)`);
   }
 
   /**
-   * Resolves `true` when `password` matches `hash`. `hash` undefined (unknown user) still costs one bcrypt
-   * comparison. A password over 72 bytes never matches.
+   * Resolves `true` when `password` matches `hash`. `hash` undefined (unknown user), unusable (Django's `!...`)
+   * or unrecognised still costs one check like a real one. A password over 72 bytes never matches a bcrypt
+   * hash (it does match `bcrypt_sha256`, PBKDF2 and argon2 hashes, which have no such limit).
    */
   async function check(password: string, hash: string | null | undefined): Promise<boolean> {
-    const tooLong = Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES;
-    const match = typeof hash === 'string' ? BCRYPT_HASH.exec(hash) : null;
-    if (typeof hash === 'string' && !match) onBadHash('a user has a password hash that is not bcrypt; the login was refused');
-    if (match) lastRounds = Number(match[1]);
-    const target = match ? hash! : await dummyHash(lastRounds);
-    const ok = await bcrypt.compare(tooLong ? password.slice(0, 1) : password, target);
-    return ok && match !== null && !tooLong;
+    const stored = typeof hash === 'string' ? (parseBcryptHash(hash) ?? parseDjangoHash(hash)) : undefined;
+    if (typeof hash === 'string' && stored === undefined && !hash.startsWith('!')) reportOnce(hash);
+    const ok = await verifyStoredHash(password, stored ?? model);
+    if (stored !== undefined) {
+      const cost = costOf(stored);
+      if (cost !== modelCost) {
+        model = dummyLike(stored);
+        modelCost = cost;
+      }
+    }
+    return ok && stored !== undefined;
   }
 
-  /** Prepares the dummy hash so the first unknown-user login is not the slow one. */
+  /** Kept for callers that warm the checker up at start-up; dummy hashes now cost nothing to make. */
   function warmUp(): Promise<unknown> {
-    return dummyHash(lastRounds);
+    return Promise.resolve();
   }
 
   return { check, warmUp };
