@@ -46,7 +46,7 @@ export function createPasswordChecker(defaultRounds: number, onBadHash: (message
     const what = describeAlgorithm(hash);
     if (reported.has(what)) return;
     reported.add(what);
-    onBadHash(`a user has a password hash that is not bcrypt nor a Django hash the kit verifies (${what}); such logins are refused (logged once)`);
+    onBadHash(`a user has a password hash that is not bcrypt or a Django hash the kit verifies (${what}); such logins are refused (logged once)`);
   }
 
   /**

@@ -58,7 +58,7 @@ describe('logging in with a Django users table', () => {
       expect(res.body).toEqual(NO_ACCOUNT);
     }
     expect(logger.lines).toEqual([
-      'warn [express-simplejwt] a user has a password hash that is not bcrypt nor a Django hash the kit verifies ' +
+      'warn [express-simplejwt] a user has a password hash that is not bcrypt or a Django hash the kit verifies ' +
         '(Django\'s "md5" hasher is not supported); such logins are refused (logged once)',
     ]);
   });
@@ -90,5 +90,27 @@ describe('timing equalisation with Django hashes', () => {
     const ratio = median(unknown) / median(wrong);
     expect(ratio).toBeGreaterThan(0.6);
     expect(ratio).toBeLessThan(1.6);
+  });
+});
+
+describe('argon2 without its optional peer', () => {
+  it('answers a generic 500 and logs how to install @node-rs/argon2', async () => {
+    const argon = hashes.find((entry) => entry.algorithm === 'argon2')!;
+    let helpers!: typeof import('../helpers/app');
+    jest.isolateModules(() => {
+      jest.doMock('@node-rs/argon2', () => {
+        throw Object.assign(new Error("Cannot find module '@node-rs/argon2'"), { code: 'MODULE_NOT_FOUND' });
+      });
+      helpers = require('../helpers/app') as typeof import('../helpers/app');
+    });
+    const logger = helpers.memoryLogger();
+    const { app, users } = helpers.makeApp({ logger });
+    users.add({ id: 25, username: 'argon', password: argon.hash, isActive: true });
+    const res = await request(app).post('/api/token/').send({ username: 'argon', password: argon.password });
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ detail: 'Internal server error.', code: 'internal_error' });
+    expect(logger.lines).toHaveLength(1);
+    expect(logger.lines[0]).toContain('needs the optional peer dependency "@node-rs/argon2": run `npm install @node-rs/argon2`');
+    jest.dontMock('@node-rs/argon2');
   });
 });
