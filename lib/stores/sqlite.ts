@@ -22,8 +22,21 @@ export interface SqliteStoreOptions extends StoreTimerOptions {
   busyTimeoutMs?: number;
 }
 
-/** A better-sqlite3 connection. */
-export type SqliteDatabase = BetterSqlite3.Database;
+/**
+ * The part of a better-sqlite3 `Database` the store relies on, spelled out so the package's types do not need
+ * `@types/better-sqlite3` (any better-sqlite3 v12 `Database` fits).
+ */
+export interface SqliteDatabase {
+  readonly open: boolean;
+  prepare(source: string): unknown;
+  transaction(fn: (...args: never[]) => unknown): unknown;
+  exec(source: string): unknown;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  close(): unknown;
+}
+
+/** The connection as the implementation uses it. */
+type Db = BetterSqlite3.Database;
 
 /** One numbered schema step; applied in order, once, each in its own transaction. Never edit a shipped step. */
 interface Migration {
@@ -166,12 +179,13 @@ function isDatabase(value: unknown): value is SqliteDatabase {
     typeof value === 'object' &&
     value !== null &&
     typeof (value as SqliteDatabase).prepare === 'function' &&
-    typeof (value as SqliteDatabase).transaction === 'function'
+    typeof (value as SqliteDatabase).transaction === 'function' &&
+    typeof (value as SqliteDatabase).pragma === 'function'
   );
 }
 
 /** Applies the migrations the file lacks, under the write lock so concurrent first starts apply each once. */
-function migrate(db: SqliteDatabase, now: number): void {
+function migrate(db: Db, now: number): void {
   db.transaction(() => {
     db.exec(`CREATE TABLE IF NOT EXISTS sjwt_schema_migrations (
       version INTEGER PRIMARY KEY NOT NULL,
@@ -209,8 +223,7 @@ function migrate(db: SqliteDatabase, now: number): void {
  * // or share your own connection: new SqliteStore(new Database('./app.sqlite3'))
  */
 export class SqliteStore implements TokenStore {
-  /** The connection the store uses. */
-  readonly db: SqliteDatabase;
+  private readonly db: Db;
   private readonly ownsDb: boolean;
   private timer: NodeJS.Timeout | undefined;
 
@@ -260,7 +273,7 @@ export class SqliteStore implements TokenStore {
         throw err;
       }
     } else if (isDatabase(pathOrDatabase)) {
-      this.db = pathOrDatabase;
+      this.db = pathOrDatabase as unknown as Db;
       this.ownsDb = false;
     } else {
       throw new TypeError('SqliteStore: pass a filename such as "./tokens.sqlite3" or a better-sqlite3 Database');

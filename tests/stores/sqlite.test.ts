@@ -57,7 +57,7 @@ describe('SqliteStore', () => {
     first.revokeUser('7', T0 + 10, 3600);
     first.setSetting('accessLifetime', '300');
     await first.close();
-    expect(first.db.open).toBe(false);
+    expect(() => first.getSetting('accessLifetime')).toThrow('The database connection is not open');
 
     const second = new SqliteStore(file, { purgeIntervalSeconds: 0 });
     expect(second.isRevoked(blacklisted, '1', T0)).toBe(true);
@@ -71,10 +71,12 @@ describe('SqliteStore', () => {
   it('opens its own files in WAL mode and records the schema version once', async () => {
     const file = newFile();
     const store = new SqliteStore(file, { purgeIntervalSeconds: 0 });
-    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     const again = new SqliteStore(file, { purgeIntervalSeconds: 0 });
-    const versions = store.db.prepare('SELECT version FROM sjwt_schema_migrations').pluck().all();
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const versions = db.prepare('SELECT version FROM sjwt_schema_migrations').pluck().all();
     expect(versions).toEqual(Array.from({ length: SQLITE_SCHEMA_VERSION }, (_, i) => i + 1));
+    db.close();
     await again.close();
     await store.close();
   });
@@ -127,8 +129,9 @@ describe('SqliteStore', () => {
     expect(statuses).toHaveLength(20);
     expect(statuses.filter((s) => s === 'ok')).toHaveLength(1);
     expect(statuses.filter((s) => s === 'reused')).toHaveLength(19);
-    const families = store.db.prepare('SELECT COUNT(*) FROM sjwt_tokens WHERE family_id = ?').pluck().get(login.familyId);
-    expect(families).toBe(2);
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare('SELECT COUNT(*) FROM sjwt_tokens WHERE family_id = ?').pluck().get(login.familyId)).toBe(2);
+    db.close();
     await store.close();
   }, 60_000);
 
