@@ -188,6 +188,15 @@ end
 return out
 `;
 
+/** ARGV[3] jti. */
+const FAMILY_OF = `return redis.call('HGET', p .. 't:' .. ARGV[3], 'f')`;
+
+/** ARGV[3] name. */
+const GET_SETTING = `return redis.call('HGET', p .. 'settings', ARGV[3])`;
+
+/** ARGV[3] name, ARGV[4] value. */
+const SET_SETTING = `return redis.call('HSET', p .. 'settings', ARGV[3], ARGV[4])`;
+
 /** ARGV[3] now, ARGV[4] batch size. Returns {counted removals, index entries seen}. */
 const PURGE = `
 local xk = p .. 'x'
@@ -228,6 +237,9 @@ const SCRIPTS = {
   isRevoked: script(IS_REVOKED),
   sessions: script(SESSIONS),
   purge: script(PURGE),
+  familyOf: script(FAMILY_OF),
+  getSetting: script(GET_SETTING),
+  setSetting: script(SET_SETTING),
 } as const;
 
 /** A reply value as text (clients may hand back Buffers or numbers). */
@@ -292,9 +304,9 @@ function isIoRedis(value: unknown): value is IoRedisLike {
 /**
  * A store in Redis, shared by any number of app servers. It takes a `sendCommand` function rather than a
  * driver, so you bring ioredis or node-redis (and keep owning the connection: `close()` never touches it).
- * Multi-key steps (`consume`, `record`, the revocations, `sessions`, `purgeExpired`) are Lua scripts sent with
- * EVALSHA, falling back to EVAL when Redis answers NOSCRIPT (after a restart or `SCRIPT FLUSH`), so each is one
- * atomic step for every client.
+ * Every method is one Lua script sent with EVALSHA, falling back to EVAL when Redis answers NOSCRIPT (after a
+ * restart or `SCRIPT FLUSH`), so each is one atomic step for every client, and key names are built in one place
+ * (a client-side `keyPrefix` never applies; use `prefix`).
  *
  * Every key expires with what it describes. TTLs are computed from the store's `clock` (pass the clock you give
  * `simpleJwt()`), never from Redis's, so clock skew between app and Redis cannot shorten a revocation. An
@@ -393,7 +405,7 @@ export class RedisStore implements TokenStore {
   }
 
   async familyOf(jti: string): Promise<string | undefined> {
-    const reply = await this.send(['HGET', `${this.prefix}t:${jti}`, 'f']);
+    const reply = await this.eval(SCRIPTS.familyOf, [jti]);
     return reply === null || reply === undefined ? undefined : text(reply);
   }
 
@@ -427,12 +439,12 @@ export class RedisStore implements TokenStore {
   }
 
   async getSetting(name: string): Promise<string | undefined> {
-    const reply = await this.send(['HGET', `${this.prefix}settings`, name]);
+    const reply = await this.eval(SCRIPTS.getSetting, [name]);
     return reply === null || reply === undefined ? undefined : text(reply);
   }
 
   async setSetting(name: string, value: string): Promise<void> {
-    await this.send(['HSET', `${this.prefix}settings`, name, value]);
+    await this.eval(SCRIPTS.setSetting, [name, value]);
   }
 
   /** Runs a script by SHA, sending its source once if Redis does not have it cached. */

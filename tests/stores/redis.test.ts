@@ -85,6 +85,19 @@ describe('RedisStore', () => {
     expect(await store.consume(login.jti, T0 + 1, successorOf(login, T0 + 1))).toStrictEqual({ status: 'ok', record: login });
   });
 
+  it("builds every key itself, so an ioredis keyPrefix cannot split the store's keys", async () => {
+    const prefixed = new Redis({ host: server.host, port: server.port, keyPrefix: 'host:' });
+    clients.push(prefixed);
+    const prefix = freshPrefix();
+    const store = new RedisStore(prefixed, { prefix, purgeIntervalSeconds: 0 });
+    const login = refreshRecord();
+    await store.record(login);
+    await store.setSetting('accessLifetime', '300');
+    expect(await store.familyOf(login.jti)).toBe(login.familyId);
+    expect(await store.getSetting('accessLifetime')).toBe('300');
+    expect(await clients[0]!.keys('host:*')).toEqual([]);
+  });
+
   it('keeps stores with different prefixes apart', async () => {
     const a = storeOn(clients[0]!, freshPrefix());
     const b = storeOn(clients[0]!, freshPrefix());
