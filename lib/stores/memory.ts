@@ -85,7 +85,8 @@ interface Cutoff {
  *
  * How the contract's open questions are answered (the same in every shipped store):
  * - Revocation entries count while present: `isRevoked()` has no `now`, so an entry holds until it is purged
- *   (at its expiry). Revoking again with a later expiry extends it; an earlier one never shortens it.
+ *   (at its expiry). Revoking again with a later expiry extends it; an earlier one never shortens it. If tokens
+ *   are verified with leeway, pass `exp + leeway` so the entry outlives the token.
  * - `consume()`: a record whose `expiresAt <= now` is treated as purged (`unknown`, or `revoked` if the `jti` is
  *   blacklisted). A rotated token answers `reused` even when it was also revoked since, because with
  *   blacklist-after-rotation every rotated token is blacklisted and reuse must still be detected. A successor of

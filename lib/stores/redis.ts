@@ -338,7 +338,8 @@ export class RedisStore implements TokenStore {
       this.send = ([command, ...args]) => client.call(command, ...args);
       options = extra;
     } else if (typeof clientOrOptions === 'object' && clientOrOptions !== null && typeof clientOrOptions.sendCommand === 'function') {
-      this.send = clientOrOptions.sendCommand;
+      const given = clientOrOptions;
+      this.send = (args) => given.sendCommand(args); // called as a method, in case it is one
       options = clientOrOptions;
     } else {
       throw new TypeError(
