@@ -20,5 +20,7 @@ export { parseAuthorizationHeader, type TokenUser } from './http/authenticate';
 /** Token claim and type names. */
 export type { TokenClaims, DecodedToken } from './tokens/codec';
 export type { TokenType } from './tokens/tokens';
+/** Token stores: the `TokenStore` interface, `assertStore()`, and `MemoryStore`, `SqliteStore`, `RedisStore`. */
+export * from './stores';
 /** Declaration merging for `req.auth`'s custom claims. */
 export type { CustomClaims } from './http/express-types';

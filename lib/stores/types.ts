@@ -6,7 +6,7 @@
  * a promise. Every method must be safe to call concurrently from many processes sharing the store; the ones
  * marked ATOMIC must behave as one indivisible step (a transaction, MULTI/EXEC or a Lua script).
  *
- * Nothing in a store is keyed by a raw token: only by `jti` (RSA and ECDSA signatures are malleable, so one token
+ * Nothing in a store is keyed by a raw token: only by `jti` (RS* and ES* signatures are malleable, so one token
  * has many spellings, but one `jti`).
  */
 

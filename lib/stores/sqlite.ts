@@ -1,0 +1,476 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import {
+  bySessionAge,
+  copyRecord,
+  foldFamily,
+  resolveTimerOptions,
+  seconds,
+  sessionInfo,
+  startPurgeTimer,
+  successorFamilyError,
+  type FamilyState,
+  type StoreTimerOptions,
+} from './internal';
+import type { ConsumeResult, SessionInfo, TokenRecord, TokenStore } from './types';
+
+/** Options of `new SqliteStore(path, options)`. */
+export interface SqliteStoreOptions extends StoreTimerOptions {
+  /**
+   * How long a statement waits for another process's write lock, in milliseconds. Applied only to a database
+   * the store opens itself. Default `5000`.
+   */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * The part of a better-sqlite3 `Database` the store relies on, spelled out so the package's types do not need
+ * `@types/better-sqlite3` (any better-sqlite3 v12 `Database` fits).
+ */
+export interface SqliteDatabase {
+  readonly open: boolean;
+  prepare(source: string): unknown;
+  transaction(fn: (...args: never[]) => unknown): unknown;
+  exec(source: string): unknown;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  close(): unknown;
+}
+
+/** The connection as the implementation uses it. */
+type Db = BetterSqlite3.Database;
+
+/** One numbered schema step; applied in order, once, each in its own transaction. Never edit a shipped step. */
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The schema. Every table is prefixed `sjwt_` so the store can share a database with the host's own tables, and
+ * the applied steps are listed in `sjwt_schema_migrations` (not `PRAGMA user_version`, which belongs to the host).
+ */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'create token store tables',
+    sql: `
+      CREATE TABLE sjwt_tokens (
+        jti TEXT PRIMARY KEY NOT NULL,
+        user_id TEXT NOT NULL,
+        family_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        issued_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        session_started_at INTEGER NOT NULL,
+        session_expires_at INTEGER NOT NULL,
+        user_agent TEXT,
+        ip TEXT,
+        rotated_at INTEGER
+      );
+      CREATE INDEX sjwt_tokens_family ON sjwt_tokens (family_id);
+      CREATE INDEX sjwt_tokens_user ON sjwt_tokens (user_id);
+      CREATE INDEX sjwt_tokens_expires ON sjwt_tokens (expires_at);
+
+      CREATE TABLE sjwt_families (
+        family_id TEXT PRIMARY KEY NOT NULL,
+        user_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER NOT NULL,
+        current_jti TEXT,
+        current_issued_at INTEGER,
+        expires_at INTEGER,
+        purge_at INTEGER NOT NULL,
+        user_agent TEXT,
+        ip TEXT
+      );
+      CREATE INDEX sjwt_families_user ON sjwt_families (user_id, created_at);
+      CREATE INDEX sjwt_families_purge ON sjwt_families (purge_at);
+
+      CREATE TABLE sjwt_blacklist (
+        jti TEXT PRIMARY KEY NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX sjwt_blacklist_expires ON sjwt_blacklist (expires_at);
+
+      CREATE TABLE sjwt_revoked_families (
+        family_id TEXT PRIMARY KEY NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX sjwt_revoked_families_expires ON sjwt_revoked_families (expires_at);
+
+      CREATE TABLE sjwt_revoked_users (
+        user_id TEXT PRIMARY KEY NOT NULL,
+        cutoff INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX sjwt_revoked_users_expires ON sjwt_revoked_users (expires_at);
+
+      CREATE TABLE sjwt_settings (
+        name TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+/** The newest schema version this code knows. */
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Columns of `sjwt_tokens` as `TokenRecord` names. */
+const RECORD_COLUMNS = `jti, user_id AS userId, family_id AS familyId, type, issued_at AS issuedAt,
+  expires_at AS expiresAt, session_started_at AS sessionStartedAt, session_expires_at AS sessionExpiresAt,
+  user_agent AS userAgent, ip`;
+
+/** A record as bound to the insert statement: absent optional columns are NULL. */
+type TokenParams = Omit<TokenRecord, 'userAgent' | 'ip'> & { userAgent: string | null; ip: string | null };
+
+interface TokenRow {
+  jti: string;
+  userId: string;
+  familyId: string;
+  type: string;
+  issuedAt: number;
+  expiresAt: number;
+  sessionStartedAt: number;
+  sessionExpiresAt: number;
+  userAgent: string | null;
+  ip: string | null;
+  rotatedAt: number | null;
+}
+
+interface FamilyRow {
+  userId: string;
+  createdAt: number;
+  lastUsedAt: number;
+  currentJti: string | null;
+  currentIssuedAt: number | null;
+  expiresAt: number | null;
+  purgeAt: number;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+interface SessionRow {
+  id: string;
+  createdAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+/** Loads better-sqlite3 only when a store opens a file, so hosts that never use SQLite need not install it. */
+function loadDriver(): typeof BetterSqlite3 {
+  try {
+    return require('better-sqlite3') as typeof BetterSqlite3;
+  } catch (err) {
+    const missing =
+      (err as { code?: unknown }).code === 'MODULE_NOT_FOUND' &&
+      String((err as { message?: unknown }).message).startsWith("Cannot find module 'better-sqlite3'");
+    if (missing) {
+      throw new TypeError('SqliteStore needs the better-sqlite3 package: npm install better-sqlite3@12', { cause: err });
+    }
+    throw err;
+  }
+}
+
+function isDatabase(value: unknown): value is SqliteDatabase {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as SqliteDatabase).prepare === 'function' &&
+    typeof (value as SqliteDatabase).transaction === 'function' &&
+    typeof (value as SqliteDatabase).pragma === 'function'
+  );
+}
+
+/** Applies the migrations the file lacks, under the write lock so concurrent first starts apply each once. */
+function migrate(db: Db, now: number): void {
+  db.transaction(() => {
+    db.exec(`CREATE TABLE IF NOT EXISTS sjwt_schema_migrations (
+      version INTEGER PRIMARY KEY NOT NULL,
+      name TEXT NOT NULL,
+      applied_at INTEGER NOT NULL
+    )`);
+    const current = Number(db.prepare('SELECT COALESCE(MAX(version), 0) FROM sjwt_schema_migrations').pluck().get());
+    if (current > SQLITE_SCHEMA_VERSION) {
+      throw new Error(
+        `SqliteStore: the database has token store schema ${current}, newer than this version of express-simplejwt ` +
+          `understands (${SQLITE_SCHEMA_VERSION}); upgrade express-simplejwt`,
+      );
+    }
+    const mark = db.prepare('INSERT INTO sjwt_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const step of MIGRATIONS.slice(current)) {
+      db.exec(step.sql);
+      mark.run(step.version, step.name, now);
+    }
+  }).immediate();
+}
+
+/**
+ * A store in one SQLite file (better-sqlite3 v12, an optional peer dependency: `npm install better-sqlite3@12`).
+ * Several processes on one machine may share the file: every write runs in a `BEGIN IMMEDIATE` transaction, so
+ * `consume()` has exactly one winner across processes. A file the store opens itself gets WAL mode and a busy
+ * timeout; a `Database` you pass in is used as configured (WAL is recommended) and stays yours to close.
+ *
+ * Tables are created and migrated on construction (numbered steps recorded in `sjwt_schema_migrations`). An
+ * unref'ed timer purges expired rows every `purgeIntervalSeconds` (default 60); `close()` stops it.
+ * The contract's open questions are answered exactly as `MemoryStore` documents.
+ *
+ * @example
+ * const store = new SqliteStore('./tokens.sqlite3');
+ * const auth = simpleJwt({ secret, store, findUserByUsername, findUserById });
+ * // or share your own connection: new SqliteStore(new Database('./app.sqlite3'))
+ */
+export class SqliteStore implements TokenStore {
+  private readonly db: Db;
+  private readonly ownsDb: boolean;
+  private timer: NodeJS.Timeout | undefined;
+
+  private readonly stmt: {
+    insertToken: BetterSqlite3.Statement<[TokenParams]>;
+    selectToken: BetterSqlite3.Statement<[string], TokenRow>;
+    markRotated: BetterSqlite3.Statement<[number, string]>;
+    selectFamily: BetterSqlite3.Statement<[string], FamilyRow>;
+    upsertFamily: BetterSqlite3.Statement<[Record<string, string | number | null>]>;
+    blacklisted: BetterSqlite3.Statement<[string], number>;
+    revoke: BetterSqlite3.Statement<[string, number]>;
+    revokeFamily: BetterSqlite3.Statement<[string, number]>;
+    revokeUser: BetterSqlite3.Statement<[string, number, number]>;
+    isRevoked: BetterSqlite3.Statement<[{ jti: string; user: string; iat: number; family: string | null }], number>;
+    familyOf: BetterSqlite3.Statement<[string], string>;
+    sessions: BetterSqlite3.Statement<[{ user: string; now: number }], SessionRow>;
+    purge: BetterSqlite3.Statement<[number]>[];
+    purgeFamilies: BetterSqlite3.Statement<[number]>;
+    getSetting: BetterSqlite3.Statement<[string], string>;
+    setSetting: BetterSqlite3.Statement<[string, string]>;
+  };
+
+  private readonly recordTx: (record: TokenRecord) => void;
+  private readonly consumeTx: (jti: string, now: number, successor: TokenRecord) => ConsumeResult;
+  private readonly purgeTx: (now: number) => number;
+
+  /**
+   * @param pathOrDatabase a filename (created if missing) or an open better-sqlite3 `Database`.
+   */
+  constructor(pathOrDatabase: string | SqliteDatabase, options: SqliteStoreOptions = {}) {
+    const { clock, purgeIntervalSeconds } = resolveTimerOptions('SqliteStore', options);
+    const { busyTimeoutMs = 5000 } = options;
+    if (typeof busyTimeoutMs !== 'number' || !Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+      throw new TypeError('SqliteStore: "busyTimeoutMs" must be a whole number of milliseconds >= 0');
+    }
+    if (typeof pathOrDatabase === 'string') {
+      if (pathOrDatabase === '') throw new TypeError('SqliteStore: give a filename such as "./tokens.sqlite3"');
+      const Driver = loadDriver();
+      this.db = new Driver(pathOrDatabase, { timeout: busyTimeoutMs });
+      this.ownsDb = true;
+      try {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+        this.db.pragma('synchronous = NORMAL');
+      } catch (err) {
+        this.db.close();
+        throw err;
+      }
+    } else if (isDatabase(pathOrDatabase)) {
+      this.db = pathOrDatabase as unknown as Db;
+      this.ownsDb = false;
+    } else {
+      throw new TypeError('SqliteStore: pass a filename such as "./tokens.sqlite3" or a better-sqlite3 Database');
+    }
+
+    try {
+      migrate(this.db, seconds(clock));
+      this.stmt = this.prepareStatements();
+    } catch (err) {
+      if (this.ownsDb) this.db.close();
+      throw err;
+    }
+
+    this.recordTx = this.db.transaction((record: TokenRecord) => this.put(record)).immediate;
+    this.consumeTx = this.db.transaction((jti: string, now: number, successor: TokenRecord) =>
+      this.consumeInTransaction(jti, now, successor),
+    ).immediate;
+    this.purgeTx = this.db.transaction((now: number) => {
+      let removed = 0;
+      for (const statement of this.stmt.purge) removed += statement.run(now).changes;
+      this.stmt.purgeFamilies.run(now);
+      return removed;
+    }).immediate;
+
+    this.timer = startPurgeTimer(purgeIntervalSeconds, clock, (now) => this.purgeExpired(now));
+  }
+
+  /** Stops the purge timer and closes the database if the store opened it. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.ownsDb && this.db.open) this.db.close();
+  }
+
+  record(record: TokenRecord): void {
+    this.recordTx(record);
+  }
+
+  consume(jti: string, now: number, successor: TokenRecord): ConsumeResult {
+    return this.consumeTx(jti, now, successor);
+  }
+
+  revoke(jti: string, expiresAt: number): void {
+    this.stmt.revoke.run(jti, expiresAt);
+  }
+
+  revokeFamily(familyId: string, expiresAt: number): void {
+    this.stmt.revokeFamily.run(familyId, expiresAt);
+  }
+
+  revokeUser(userId: string, before: number, retainSeconds: number): void {
+    this.stmt.revokeUser.run(userId, before, before + retainSeconds);
+  }
+
+  isRevoked(jti: string, userId: string, issuedAt: number, familyId?: string): boolean {
+    return this.stmt.isRevoked.get({ jti, user: userId, iat: issuedAt, family: familyId ?? null }) === 1;
+  }
+
+  familyOf(jti: string): string | undefined {
+    return this.stmt.familyOf.get(jti);
+  }
+
+  sessions(userId: string, now: number): SessionInfo[] {
+    return this.stmt.sessions
+      .all({ user: userId, now })
+      .map((row) => sessionInfo(row.id, row.createdAt, row.lastUsedAt, row.expiresAt, row.userAgent, row.ip))
+      .sort(bySessionAge);
+  }
+
+  purgeExpired(now: number): number {
+    return this.purgeTx(now);
+  }
+
+  getSetting(name: string): string | undefined {
+    return this.stmt.getSetting.get(name);
+  }
+
+  setSetting(name: string, value: string): void {
+    this.stmt.setSetting.run(name, value);
+  }
+
+  /** Inserts a record unless its jti exists, then folds it into its family. Runs inside a transaction. */
+  private put(record: TokenRecord): void {
+    const row: TokenParams = {
+      jti: record.jti,
+      userId: record.userId,
+      familyId: record.familyId,
+      type: record.type,
+      issuedAt: record.issuedAt,
+      expiresAt: record.expiresAt,
+      sessionStartedAt: record.sessionStartedAt,
+      sessionExpiresAt: record.sessionExpiresAt,
+      userAgent: record.userAgent ?? null,
+      ip: record.ip ?? null,
+    };
+    if (this.stmt.insertToken.run(row).changes === 0) return;
+    const previous = this.stmt.selectFamily.get(record.familyId);
+    const family = foldFamily(previous && fromFamilyRow(previous), record);
+    this.stmt.upsertFamily.run({
+      familyId: record.familyId,
+      userId: family.userId,
+      createdAt: family.createdAt,
+      lastUsedAt: family.lastUsedAt,
+      currentJti: family.currentJti ?? null,
+      currentIssuedAt: family.currentIssuedAt ?? null,
+      expiresAt: family.expiresAt ?? null,
+      purgeAt: family.purgeAt,
+      userAgent: family.userAgent ?? null,
+      ip: family.ip ?? null,
+    });
+  }
+
+  private consumeInTransaction(jti: string, now: number, successor: TokenRecord): ConsumeResult {
+    const row = this.stmt.selectToken.get(jti);
+    if (!row || row.expiresAt <= now) {
+      return this.stmt.blacklisted.get(jti) === undefined ? { status: 'unknown' } : { status: 'revoked' };
+    }
+    const record = copyRecord({ ...row, userAgent: row.userAgent ?? undefined, ip: row.ip ?? undefined });
+    if (row.rotatedAt !== null) return { status: 'reused', record, rotatedAt: row.rotatedAt };
+    if (this.isRevoked(jti, record.userId, record.issuedAt, record.familyId)) return { status: 'revoked' };
+    if (successor.familyId !== record.familyId) throw successorFamilyError('SqliteStore');
+    this.stmt.markRotated.run(now, jti);
+    this.put(successor);
+    return { status: 'ok', record };
+  }
+
+  private prepareStatements(): SqliteStore['stmt'] {
+    const db = this.db;
+    // Plain numbers even if the host turned on safeIntegers for its own connection.
+    const prepare = <P extends unknown[], R = unknown>(sql: string) => db.prepare<P, R>(sql).safeIntegers(false);
+    return {
+      insertToken: prepare(`INSERT INTO sjwt_tokens (jti, user_id, family_id, type, issued_at, expires_at,
+          session_started_at, session_expires_at, user_agent, ip)
+        VALUES (@jti, @userId, @familyId, @type, @issuedAt, @expiresAt, @sessionStartedAt, @sessionExpiresAt,
+          @userAgent, @ip)
+        ON CONFLICT (jti) DO NOTHING`),
+      selectToken: prepare(`SELECT ${RECORD_COLUMNS}, rotated_at AS rotatedAt FROM sjwt_tokens WHERE jti = ?`),
+      markRotated: prepare('UPDATE sjwt_tokens SET rotated_at = ? WHERE jti = ?'),
+      selectFamily: prepare(`SELECT user_id AS userId, created_at AS createdAt, last_used_at AS lastUsedAt,
+          current_jti AS currentJti, current_issued_at AS currentIssuedAt, expires_at AS expiresAt,
+          purge_at AS purgeAt, user_agent AS userAgent, ip
+        FROM sjwt_families WHERE family_id = ?`),
+      upsertFamily: prepare(`INSERT INTO sjwt_families (family_id, user_id, created_at, last_used_at, current_jti,
+          current_issued_at, expires_at, purge_at, user_agent, ip)
+        VALUES (@familyId, @userId, @createdAt, @lastUsedAt, @currentJti, @currentIssuedAt, @expiresAt, @purgeAt,
+          @userAgent, @ip)
+        ON CONFLICT (family_id) DO UPDATE SET created_at = excluded.created_at, last_used_at = excluded.last_used_at,
+          current_jti = excluded.current_jti, current_issued_at = excluded.current_issued_at,
+          expires_at = excluded.expires_at, purge_at = excluded.purge_at, user_agent = excluded.user_agent,
+          ip = excluded.ip`),
+      blacklisted: prepare<[string], number>('SELECT 1 FROM sjwt_blacklist WHERE jti = ?').pluck(),
+      revoke: prepare(`INSERT INTO sjwt_blacklist (jti, expires_at) VALUES (?, ?)
+        ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`),
+      revokeFamily: prepare(`INSERT INTO sjwt_revoked_families (family_id, expires_at) VALUES (?, ?)
+        ON CONFLICT (family_id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`),
+      revokeUser: prepare(`INSERT INTO sjwt_revoked_users (user_id, cutoff, expires_at) VALUES (?, ?, ?)
+        ON CONFLICT (user_id) DO UPDATE SET cutoff = max(cutoff, excluded.cutoff),
+          expires_at = max(expires_at, excluded.expires_at)`),
+      isRevoked: prepare<[{ jti: string; user: string; iat: number; family: string | null }], number>(`SELECT
+          EXISTS (SELECT 1 FROM sjwt_blacklist WHERE jti = @jti)
+          OR EXISTS (SELECT 1 FROM sjwt_revoked_families
+            WHERE family_id = COALESCE(@family, (SELECT family_id FROM sjwt_tokens WHERE jti = @jti)))
+          OR EXISTS (SELECT 1 FROM sjwt_revoked_users WHERE user_id = @user AND cutoff > @iat)`).pluck(),
+      familyOf: prepare<[string], string>('SELECT family_id FROM sjwt_tokens WHERE jti = ?').pluck(),
+      sessions: prepare(`SELECT f.family_id AS id, f.created_at AS createdAt, f.last_used_at AS lastUsedAt,
+          f.expires_at AS expiresAt, f.user_agent AS userAgent, f.ip
+        FROM sjwt_families f
+        WHERE f.user_id = @user AND f.current_jti IS NOT NULL AND f.expires_at > @now
+          AND NOT EXISTS (SELECT 1 FROM sjwt_revoked_families r WHERE r.family_id = f.family_id)
+          AND NOT EXISTS (SELECT 1 FROM sjwt_blacklist b WHERE b.jti = f.current_jti)
+          AND NOT EXISTS (SELECT 1 FROM sjwt_revoked_users u WHERE u.user_id = f.user_id
+            AND u.cutoff > f.current_issued_at)
+        ORDER BY f.created_at, f.family_id`),
+      purge: [
+        prepare('DELETE FROM sjwt_tokens WHERE expires_at <= ?'),
+        prepare('DELETE FROM sjwt_blacklist WHERE expires_at <= ?'),
+        prepare('DELETE FROM sjwt_revoked_families WHERE expires_at <= ?'),
+        prepare('DELETE FROM sjwt_revoked_users WHERE expires_at <= ?'),
+      ],
+      purgeFamilies: prepare('DELETE FROM sjwt_families WHERE purge_at <= ?'),
+      getSetting: prepare<[string], string>('SELECT value FROM sjwt_settings WHERE name = ?').pluck(),
+      setSetting: prepare(`INSERT INTO sjwt_settings (name, value) VALUES (?, ?)
+        ON CONFLICT (name) DO UPDATE SET value = excluded.value`),
+    };
+  }
+}
+
+function fromFamilyRow(row: FamilyRow): FamilyState {
+  return {
+    userId: row.userId,
+    createdAt: row.createdAt,
+    lastUsedAt: row.lastUsedAt,
+    currentJti: row.currentJti ?? undefined,
+    currentIssuedAt: row.currentIssuedAt ?? undefined,
+    expiresAt: row.expiresAt ?? undefined,
+    purgeAt: row.purgeAt,
+    userAgent: row.userAgent ?? undefined,
+    ip: row.ip ?? undefined,
+  };
+}
