@@ -1,34 +1,25 @@
 import express, { type Express } from 'express';
-import { simpleJwt, type Options } from '../lib';
-import { UserTable, type DemoUser } from './users';
+import { simpleJwt, type Options, type SimpleJwt } from '../lib';
+import type { DemoUser } from './users';
 
-/** Settings the demo reads from its environment and command line. */
-export interface DemoSettings {
-  secret?: string;
-  accessTokenLifetime?: string | number;
-  refreshTokenLifetime?: string | number;
-  loginThrottle?: string | false;
-  users?: UserTable;
-  /** Any other kit option, for tests. */
-  extra?: Partial<Options<DemoUser>>;
+/** Where the demo finds its users: the SQLite table, or an in-memory table in tests. */
+export interface UserLookup {
+  findByUsername(username: string): DemoUser | undefined;
+  findById(id: string): DemoUser | undefined;
 }
 
 /**
  * The tutorial's app: `/api/token/` endpoints and `GET /hello/` behind `authenticate()`.
  *
  * @example
- * createDemoApp({ secret: process.env.JWT_SECRET }).listen(8000);
+ * const { app } = createDemoApp(new SqliteUsers('demo.sqlite3'), { secret: process.env.JWT_SECRET });
+ * app.listen(8000);
  */
-export function createDemoApp(settings: DemoSettings = {}): Express {
-  const users = settings.users ?? new UserTable();
+export function createDemoApp(users: UserLookup, options: Partial<Options<DemoUser>> = {}): { app: Express; auth: SimpleJwt } {
   const auth = simpleJwt<DemoUser>({
-    secret: settings.secret,
-    accessTokenLifetime: settings.accessTokenLifetime,
-    refreshTokenLifetime: settings.refreshTokenLifetime,
-    loginThrottle: settings.loginThrottle,
     findUserByUsername: (username) => users.findByUsername(username),
     findUserById: (id) => users.findById(id),
-    ...settings.extra,
+    ...options,
   });
 
   const app = express();
@@ -37,5 +28,5 @@ export function createDemoApp(settings: DemoSettings = {}): Express {
   app.get('/hello/', auth.authenticate(), (_req, res) => {
     res.json({ message: 'Hello, World!' });
   });
-  return app;
+  return { app, auth };
 }

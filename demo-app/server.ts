@@ -1,33 +1,34 @@
+import Redis from 'ioredis';
+import { MemoryStore, RedisStore, SqliteStore, type TokenStore } from '../lib';
 import { createDemoApp } from './app';
-
-/** `--jwt-secret VALUE` or `--jwt-secret=VALUE` wins over `JWT_SECRET`, as AyaNova's command line does. */
-function flag(name: string): string | undefined {
-  const args = process.argv.slice(2);
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === `--${name}`) return args[i + 1];
-    if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3);
-  }
-  return undefined;
-}
+import { SqliteUsers } from './db';
+import { demoDbPath, kitOptionsFromEnv, parseStoreSetting } from './settings';
 
 function main(): void {
   const env = process.env;
   const port = Number(env.PORT ?? 8000);
   const host = env.HOST ?? '127.0.0.1';
-  const throttle = env.JWT_LOGIN_THROTTLE;
-  let app;
+  let users: SqliteUsers;
+  let store: TokenStore;
+  let started;
+  let redis: Redis | undefined;
   try {
-    app = createDemoApp({
-      secret: flag('jwt-secret') ?? env.JWT_SECRET,
-      accessTokenLifetime: env.JWT_ACCESS_TOKEN_LIFETIME,
-      refreshTokenLifetime: env.JWT_REFRESH_TOKEN_LIFETIME,
-      loginThrottle: throttle === undefined ? undefined : throttle === 'off' ? false : throttle,
-    });
+    const dbPath = demoDbPath(env);
+    users = new SqliteUsers(dbPath);
+    const setting = parseStoreSetting(env.JWT_STORE, dbPath);
+    if (setting.kind === 'memory') store = new MemoryStore();
+    else if (setting.kind === 'sqlite') store = new SqliteStore(setting.path === dbPath ? users.db : setting.path);
+    else {
+      redis = new Redis(setting.url, { maxRetriesPerRequest: 1 });
+      redis.on('error', () => undefined); // the kit reports store outages itself (503 store_unavailable)
+      store = new RedisStore(redis);
+    }
+    started = createDemoApp(users, { ...kitOptionsFromEnv(process.argv.slice(2), env), store });
   } catch (err) {
     console.error(`demo-app: ${(err as Error).message}`);
     process.exit(2);
   }
+  const { app, auth } = started;
   const server = app.listen(port, host, () => {
     const address = server.address();
     const base = `http://${host}:${typeof address === 'object' && address ? address.port : port}`;
@@ -38,18 +39,28 @@ HTTPie:
   http ${base}/hello/ "Authorization: Bearer <access>"
   http post ${base}/api/token/refresh/ refresh=<refresh>
   http post ${base}/api/token/verify/ token=<access>
+  http post ${base}/api/token/blacklist/ refresh=<refresh>
+  http ${base}/api/token/sessions/ "Authorization: Bearer <access>"
 
 curl:
   curl -X POST ${base}/api/token/ -H 'Content-Type: application/json' -d '{"username": "vitor", "password": "123"}'
   curl ${base}/hello/ -H 'Authorization: Bearer <access>'
   curl -X POST ${base}/api/token/refresh/ -H 'Content-Type: application/json' -d '{"refresh": "<refresh>"}'
+  curl -X POST ${base}/api/token/blacklist/ -H 'Content-Type: application/json' -d '{"refresh": "<refresh>"}'
 `);
   });
   server.on('error', (err) => {
     console.error(`demo-app: cannot listen on ${host}:${port}: ${err.message}`);
     process.exit(1);
   });
-  const stop = () => server.close(() => process.exit(0));
+  const stop = () =>
+    server.close(() => {
+      void auth.close().finally(() => {
+        redis?.disconnect();
+        users.close();
+        process.exit(0);
+      });
+    });
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

@@ -5,6 +5,8 @@ import { createErrorRenderer } from './http/respond';
 import { createTokenRouter } from './http/router';
 import { createPasswordChecker } from './passwords/bcrypt';
 import { createTokenService } from './tokens/service';
+import { createSessionManager } from './tokens/sessions';
+import type { TokenStore } from './stores/types';
 import type { RequestHandler } from 'express';
 
 /** What `simpleJwt()` returns. */
@@ -15,6 +17,12 @@ export interface SimpleJwt {
   authenticate: (options?: AuthenticateOptions) => RequestHandler;
   /** Low-level token operations, for tests and custom endpoints. */
   tokens: ReturnType<typeof createTokenService>;
+  /** The token store in use. */
+  store: TokenStore;
+  /** Ends every session of a user and every token issued to them until now ("log out everywhere"). */
+  revokeUser: (userId: string | number) => Promise<void>;
+  /** Closes the store (timers, connections) so the process can exit. */
+  close: () => Promise<void>;
 }
 
 /**
@@ -36,9 +44,20 @@ export function simpleJwt<U = any>(options: Options<U>): SimpleJwt {
   const renderError = createErrorRenderer(config.wwwAuthenticate, config.logger, config.renderError);
   const passwords = createPasswordChecker(config.bcryptRounds, (message) => config.logger.warn(`[express-simplejwt] ${message}`));
   void passwords.warmUp();
+  const sessions = createSessionManager(config, tokens);
+  tokens.setRevocationCheck(sessions.revocationCheck);
+  const authenticate = createAuthenticate(config, tokens, renderError);
+  const router = createTokenRouter(config, tokens, sessions, passwords, authenticate(), renderError);
+  const ready = config.store.init?.();
+  if (ready) ready.catch((err: unknown) => config.logger.error(`[express-simplejwt] store init failed: ${String((err as Error)?.message ?? err)}`));
   return {
-    router: createTokenRouter(config, tokens, passwords, renderError) as RequestHandler,
-    authenticate: createAuthenticate(config, tokens, renderError),
+    router: router as RequestHandler,
+    authenticate,
     tokens,
+    store: config.store,
+    revokeUser: (userId) => sessions.revokeUser(String(userId)),
+    close: async () => {
+      await config.store.close?.();
+    },
   };
 }

@@ -1,9 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startRedisServer, type RedisServer } from './stores/redis-server';
 import request from 'supertest';
 import { decodePart, forge } from './helpers/jwt';
 
 const root = join(__dirname, '..');
+const scratch = mkdtempSync(join(tmpdir(), 'sjwt-demo-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const FLAG_SECRET = 'flag-secret-9f8e7d6c5b4a39281706f5e4d3c2b1a0-abcdefghijklmnop';
 const ENV_SECRET = 'env-secret-0a1b2c3d4e5f60718293a4b5c6d7e8f9-qrstuvwxyzabcdef';
 
@@ -11,7 +16,7 @@ const ENV_SECRET = 'env-secret-0a1b2c3d4e5f60718293a4b5c6d7e8f9-qrstuvwxyzabcdef
 function startDemo(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; base: string; output: () => string }> {
   const child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), 'demo-app/server.ts', ...args], {
     cwd: root,
-    env: { ...process.env, PORT: '0', ...env },
+    env: { ...process.env, PORT: '0', DEMO_DB: join(scratch, `demo-${Math.random()}.sqlite3`), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -80,4 +85,51 @@ describe('the demo app refuses bad configuration', () => {
   it('exits with a clear message for a short secret', async () => {
     await expect(startDemo([], { JWT_SECRET: 'short' })).rejects.toThrow(/"secret" must be at least 32 bytes/);
   }, 20_000);
+});
+
+describe('two demo processes sharing one Redis (JWT_STORE=redis://...)', () => {
+  let redis: RedisServer;
+  const demos: Awaited<ReturnType<typeof startDemo>>[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    const env = { JWT_SECRET: ENV_SECRET, JWT_STORE: `redis://${redis.host}:${redis.port}/0`, JWT_REVOKE_ACCESS_TOKENS: 'true' };
+    demos.push(await startDemo([], env), await startDemo([], env));
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const demo of demos) demo.child.kill('SIGTERM');
+    await redis?.stop();
+  });
+
+  it('a logout on one is refused by the other within a second', async () => {
+    const [a, b] = demos as [Awaited<ReturnType<typeof startDemo>>, Awaited<ReturnType<typeof startDemo>>];
+    const pair = (await request(a.base).post('/api/token/').send({ username: 'vitor', password: '123' })).body;
+    expect((await request(b.base).get('/hello/').set('Authorization', `Bearer ${pair.access}`)).status).toBe(200);
+    expect((await request(a.base).post('/api/token/blacklist/').send({ refresh: pair.refresh })).status).toBe(200);
+    const started = Date.now();
+    const refused = await request(b.base).post('/api/token/refresh/').send({ refresh: pair.refresh });
+    expect(refused.status).toBe(401);
+    expect(refused.body.detail).toBe('Token is blacklisted');
+    expect((await request(b.base).get('/hello/').set('Authorization', `Bearer ${pair.access}`)).status).toBe(401);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('the demo keeps users and tokens in one SQLite file (the default store)', () => {
+  it('a logout survives a restart of the demo', async () => {
+    const env = { JWT_SECRET: ENV_SECRET, DEMO_DB: join(scratch, 'restart.sqlite3') };
+    const first = await startDemo([], env);
+    const pair = (await request(first.base).post('/api/token/').send({ username: 'vitor', password: '123' })).body;
+    expect((await request(first.base).post('/api/token/blacklist/').send({ refresh: pair.refresh })).status).toBe(200);
+    first.child.kill('SIGTERM');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+    const second = await startDemo([], env);
+    try {
+      const res = await request(second.base).post('/api/token/refresh/').send({ refresh: pair.refresh });
+      expect(res.body).toEqual({ detail: 'Token is blacklisted', code: 'token_not_valid' });
+    } finally {
+      second.child.kill('SIGTERM');
+    }
+  }, 30_000);
 });

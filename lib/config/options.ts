@@ -4,6 +4,7 @@ import type { Store as RateLimitStore } from 'express-rate-limit';
 import type { AuthError } from '../errors';
 import type { Duration } from './duration';
 import type { Logger, WarningCode } from './warnings';
+import type { TokenStore } from '../stores/types';
 
 /** What a host callback may return: the value, or a promise of it. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -57,6 +58,26 @@ export interface Options<U = any> {
   authHeaderName?: string;
   /** Refresh answers a new refresh token too. Default `false`. */
   rotateRefreshTokens?: boolean;
+  /** With rotation, the presented refresh token is consumed: it cannot be used again. Default `true` (simplejwt: `False`). */
+  blacklistAfterRotation?: boolean;
+  /** Presenting an already rotated refresh token revokes its whole session (family). Default `true`. */
+  reuseDetection?: boolean;
+  /** Seconds after a rotation during which the old token may be presented again (a client retry) without counting as reuse. Default `0`. */
+  reuseInterval?: Duration | 0;
+  /** Called when a rotated refresh token is presented again; the session has already been revoked. */
+  onTokenReuse?: (event: TokenReuseEvent) => void | Promise<void>;
+  /** Where revocation state lives. Default a `MemoryStore` (warned: not shared, lost at restart). */
+  store?: TokenStore;
+  /** Bound on one store operation; past it the endpoint answers 503 `store_unavailable`. Default `'1s'`-ish: `1000` ms. */
+  storeTimeoutMs?: number;
+  /** `authenticate()` also refuses access tokens whose session, user or jti was revoked (one store look-up per request). Default `false`. */
+  revokeAccessTokens?: boolean;
+  /** When the user's credentials last changed (Date or epoch ms); older tokens answer `password_changed`. */
+  getCredentialsChangedAt?: (user: U) => Date | number | null | undefined;
+  /** Live sessions allowed per user. Default `10000` (TuGraph's cap). */
+  maxSessionsPerUser?: number;
+  /** What a login beyond `maxSessionsPerUser` does: end the oldest session, or be refused (403). Default `'evict-oldest'`. */
+  sessionLimitPolicy?: 'evict-oldest' | 'refuse';
   /** Throttling of failed logins per client and username. Default `'10/15m'`; `false` turns it off. */
   loginThrottle?: LoginThrottle;
   /** Largest body the token endpoints read, in bytes. Default `16384`. */
@@ -97,6 +118,16 @@ export const OPTION_KEYS: Record<keyof Required<Options>, true> = {
   authHeaderTypes: true,
   authHeaderName: true,
   rotateRefreshTokens: true,
+  blacklistAfterRotation: true,
+  reuseDetection: true,
+  reuseInterval: true,
+  onTokenReuse: true,
+  store: true,
+  storeTimeoutMs: true,
+  revokeAccessTokens: true,
+  getCredentialsChangedAt: true,
+  maxSessionsPerUser: true,
+  sessionLimitPolicy: true,
   loginThrottle: true,
   bodyLimit: true,
   bcryptRounds: true,
@@ -105,6 +136,20 @@ export const OPTION_KEYS: Record<keyof Required<Options>, true> = {
   warnings: true,
   renderError: true,
 };
+
+/** What `onTokenReuse` learns: a refresh token that had been rotated came back, so its session was revoked. */
+export interface TokenReuseEvent {
+  /** The reused token's `jti`. */
+  jti: string;
+  userId: string;
+  /** The session (family) that was revoked. */
+  familyId: string;
+  /** When the token had been rotated (epoch seconds). */
+  rotatedAt: number;
+  /** The client that presented it. */
+  ip: string | undefined;
+  userAgent: string | undefined;
+}
 
 /** Options of `auth.authenticate()`. */
 export interface AuthenticateOptions {

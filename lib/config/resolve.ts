@@ -3,7 +3,9 @@ import type { Request, Response } from 'express';
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import type { AuthError } from '../errors';
 import { parseDuration } from './duration';
-import { OPTION_KEYS, type HmacAlgorithm, type MaybePromise, type Options } from './options';
+import { OPTION_KEYS, type HmacAlgorithm, type MaybePromise, type Options, type TokenReuseEvent } from './options';
+import { MemoryStore } from '../stores/memory';
+import { assertStore, type TokenStore } from '../stores/types';
 import { parseRate, type Rate } from './rate';
 import { createWarner, type Logger, type WarningCode } from './warnings';
 
@@ -33,6 +35,16 @@ export interface Config<U = any> {
   authHeaderKey: string;
   wwwAuthenticate: string;
   rotateRefreshTokens: boolean;
+  blacklistAfterRotation: boolean;
+  reuseDetection: boolean;
+  reuseInterval: number;
+  onTokenReuse: ((event: TokenReuseEvent) => void | Promise<void>) | undefined;
+  store: TokenStore;
+  storeTimeoutMs: number;
+  revokeAccessTokens: boolean;
+  getCredentialsChangedAt: ((user: U) => Date | number | null | undefined) | undefined;
+  maxSessionsPerUser: number;
+  sessionLimitPolicy: 'evict-oldest' | 'refuse';
   loginThrottle: { rate: Rate; store: RateLimitStore | undefined } | false;
   bodyLimit: number;
   bcryptRounds: number;
@@ -163,7 +175,7 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
   checkFunction(options.findUserById, 'findUserById', true);
   checkFunction(options.findUserByUsername, 'findUserByUsername', false);
   checkFunction(options.verifyCredentials, 'verifyCredentials', false);
-  for (const name of ['getUserId', 'getPasswordHash', 'isUserActive', 'customClaims', 'clock', 'renderError'] as const) {
+  for (const name of ['getUserId', 'getPasswordHash', 'isUserActive', 'customClaims', 'clock', 'renderError', 'onTokenReuse', 'getCredentialsChangedAt'] as const) {
     checkFunction(options[name], name, false);
   }
 
@@ -210,6 +222,33 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
     warn('LONG_ACCESS_LIFETIME', `access tokens live ${accessLifetime}s; a stolen one stays usable that long. Prefer minutes and refresh.`);
   }
 
+  const clock = options.clock ?? Date.now;
+  let store: TokenStore;
+  if (options.store === undefined) {
+    warn(
+      'MEMORY_STORE',
+      'revocations (logout, rotation, sessions) live in this process\'s memory: they are lost at restart and not ' +
+        'shared with other processes. Pass store: new SqliteStore(path) for one host or new RedisStore(client) for many.',
+    );
+    store = new MemoryStore({ clock });
+  } else {
+    assertStore(options.store);
+    store = options.store;
+  }
+  const storeTimeoutMs = options.storeTimeoutMs ?? 1000;
+  if (!Number.isSafeInteger(storeTimeoutMs) || storeTimeoutMs < 1) {
+    throw new TypeError(`"storeTimeoutMs" must be a positive whole number of milliseconds (got ${String(storeTimeoutMs)})`);
+  }
+  const maxSessionsPerUser = options.maxSessionsPerUser ?? 10_000;
+  if (!Number.isSafeInteger(maxSessionsPerUser) || maxSessionsPerUser < 1) {
+    throw new TypeError(`"maxSessionsPerUser" must be a positive whole number (got ${String(maxSessionsPerUser)})`);
+  }
+  const sessionLimitPolicy = options.sessionLimitPolicy ?? 'evict-oldest';
+  if (sessionLimitPolicy !== 'evict-oldest' && sessionLimitPolicy !== 'refuse') {
+    throw new TypeError(`"sessionLimitPolicy" must be 'evict-oldest' or 'refuse' (got ${JSON.stringify(sessionLimitPolicy)})`);
+  }
+  const reuseInterval = options.reuseInterval === undefined || options.reuseInterval === 0 ? 0 : parseDuration(options.reuseInterval, 'reuseInterval');
+
   const claims = {
     userId: checkName(options.userIdClaim, 'userIdClaim', 'user_id'),
     tokenType: checkName(options.tokenTypeClaim, 'tokenTypeClaim', 'token_type'),
@@ -236,10 +275,20 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
     authHeaderKey: headerName.toLowerCase(),
     wwwAuthenticate: `${headerTypes[0]} realm="api"`,
     rotateRefreshTokens: options.rotateRefreshTokens ?? false,
+    blacklistAfterRotation: options.blacklistAfterRotation ?? true,
+    reuseDetection: options.reuseDetection ?? true,
+    reuseInterval,
+    onTokenReuse: options.onTokenReuse,
+    store,
+    storeTimeoutMs,
+    revokeAccessTokens: options.revokeAccessTokens ?? false,
+    getCredentialsChangedAt: options.getCredentialsChangedAt,
+    maxSessionsPerUser,
+    sessionLimitPolicy,
     loginThrottle,
     bodyLimit,
     bcryptRounds,
-    clock: options.clock ?? Date.now,
+    clock,
     logger,
     warn,
     renderError: options.renderError,

@@ -215,3 +215,18 @@ export class InternalError extends AuthError {
     super(500, 'internal_error', 'Internal server error.', { cause });
   }
 }
+
+/** 403: the user already has `maxSessionsPerUser` live sessions and the policy is `'refuse'`. */
+export class SessionLimitError extends AuthError {
+  constructor() {
+    super(403, 'session_limit', 'Too many active sessions for this account; log out elsewhere first.');
+  }
+}
+
+/** 404: no such session of the caller's (DRF's `Not found.`). */
+export class NotFoundError extends AuthError {
+  constructor() {
+    const detail = 'Not found.';
+    super(404, 'not_found', detail, { body: { detail } });
+  }
+}

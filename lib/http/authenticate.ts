@@ -6,6 +6,7 @@ import {
   InvalidTokenError,
   NoUserIdError,
   NotAuthenticatedError,
+  PasswordChangedError,
   UserInactiveError,
   UserNotFoundError,
 } from '../errors';
@@ -13,6 +14,7 @@ import type { Config } from '../config/resolve';
 import type { TokenClaims } from '../tokens/codec';
 import type { TokenService } from '../tokens/service';
 import type { ErrorRenderer } from './respond';
+import { isThenable } from '../util';
 
 /** What a header yields: nothing to authenticate with, a malformed header, or a raw token. */
 export type HeaderCredential = { kind: 'none' } | { kind: 'bad' } | { kind: 'token'; token: string };
@@ -46,17 +48,24 @@ export function parseAuthorizationHeader(value: string | string[] | undefined, s
   return { kind: 'token', token: parts[1]! };
 }
 
+/**
+ * Whether the user's credentials changed after the token was issued. A token issued in the same second as the
+ * change still works (`iat` has one-second resolution); a token without `iat` predates any change.
+ */
+export function credentialsChangedSince(changedAt: Date | number | null | undefined, claims: TokenClaims): boolean {
+  if (changedAt === null || changedAt === undefined) return false;
+  const ms = changedAt instanceof Date ? changedAt.getTime() : changedAt;
+  if (!Number.isFinite(ms)) return false;
+  const iat = typeof claims.iat === 'number' ? claims.iat : 0;
+  return iat < Math.floor(ms / 1000);
+}
+
 /** The user `stateless` mode builds from the claims, like simplejwt's `TokenUser`. */
 export interface TokenUser {
   id: string;
   pk: string;
   isActive: true;
   claims: TokenClaims;
-}
-
-/** A promise from any library (a thenable), not only the native one. */
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function looksLikeRequest(value: unknown): value is Request {
@@ -71,7 +80,7 @@ export const MISSING_PARENS =
  * Builds `authenticate()`: it checks the header, the token and the user, then sets `req.user` and `req.auth`.
  */
 export function createAuthenticate(config: Config, tokens: TokenService, renderError: ErrorRenderer) {
-  const { authSchemes, authHeaderKey, findUserById, isUserActive } = config;
+  const { authSchemes, authHeaderKey, findUserById, isUserActive, revokeAccessTokens, getCredentialsChangedAt } = config;
   const tokenClass = { token_class: 'AccessToken', token_type: 'access' };
 
   function authenticate(options?: AuthenticateOptions): RequestHandler;
@@ -115,7 +124,7 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
       }
       let verified: TokenClaims | Promise<TokenClaims>;
       try {
-        verified = tokens.verify(credential.token, 'access');
+        verified = tokens.verify(credential.token, 'access', revokeAccessTokens);
       } catch (err) {
         return tokenFailed(err, req, res);
       }
@@ -152,6 +161,13 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
           return fail(err, req, res);
         }
         if (!active) return fail(new UserInactiveError(), req, res);
+        if (getCredentialsChangedAt) {
+          try {
+            if (credentialsChangedSince(getCredentialsChangedAt(user), claims)) return fail(new PasswordChangedError(), req, res);
+          } catch (err) {
+            return fail(err, req, res);
+          }
+        }
         accept(req, user, claims, next);
       };
       if (isThenable(found)) found.then(withUser, (err: unknown) => fail(err, req, res));

@@ -2,6 +2,8 @@ import type { Request, Response } from 'express';
 import { rateLimit, ipKeyGenerator, type RateLimitRequestHandler } from 'express-rate-limit';
 import { ThrottledError } from '../errors';
 import type { Config } from '../config/resolve';
+import { RedisStore } from '../stores/redis';
+import { RedisStore as RedisRateLimitStore, type RedisReply } from 'rate-limit-redis';
 
 /** Where the login handler leaves the username for the limiter's key. */
 const kUsername = Symbol('express-simplejwt.username');
@@ -15,13 +17,23 @@ export function createLoginThrottle(config: Config): ((req: Request, res: Respon
   const throttle = config.loginThrottle;
   if (throttle === false) return undefined;
   const windowMs = throttle.rate.windowSeconds * 1000;
+  // With a Redis token store, the limiter counts in the same Redis, so N servers do not allow N times the attempts.
+  const tokenStore = config.store;
+  const store =
+    throttle.store ??
+    (tokenStore instanceof RedisStore
+      ? new RedisRateLimitStore({
+          sendCommand: (...args: string[]) => tokenStore.sendCommand(args) as Promise<RedisReply>,
+          prefix: `${tokenStore.prefix}rl:`,
+        })
+      : undefined);
   const limiter: RateLimitRequestHandler = rateLimit({
     windowMs,
     limit: throttle.rate.limit,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     skipSuccessfulRequests: true,
-    ...(throttle.store ? { store: throttle.store } : {}),
+    ...(store ? { store } : {}),
     keyGenerator(req) {
       const username = (req as unknown as Record<symbol, string>)[kUsername] ?? '';
       return `${ipKeyGenerator(req.ip ?? '')}|${username.normalize('NFKC').toLowerCase()}`;

@@ -355,6 +355,13 @@ export class RedisStore implements TokenStore {
     this.timer = startPurgeTimer(purgeIntervalSeconds, clock, (now) => this.purgeExpired(now));
   }
 
+  /** Sends one raw command through the client; the kit's login limiter shares Redis through it (rate-limit-redis). */
+  sendCommand(args: string[]): Promise<unknown> {
+    const [command, ...rest] = args;
+    if (command === undefined) return Promise.reject(new TypeError('sendCommand() needs a command'));
+    return Promise.resolve(this.send([command, ...rest]));
+  }
+
   /** Loads the scripts into Redis, which also checks the connection. Optional: scripts load on first use. */
   async init(): Promise<void> {
     for (const { source } of Object.values(SCRIPTS)) await this.send(['SCRIPT', 'LOAD', source]);

@@ -31,10 +31,11 @@ export function createTokenService(config: Config) {
   /**
    * Verifies a token completely: signature, time claims, revocation, claim presence and type (`expected` null
    * skips the type check, as verify does). Synchronous unless a revocation check has to wait.
+   * `checkRevocation` false skips the store (access tokens, unless `revokeAccessTokens`).
    */
-  function verify(token: string, expected: TokenType | null): TokenClaims | Promise<TokenClaims> {
+  function verify(token: string, expected: TokenType | null, checkRevocation = true): TokenClaims | Promise<TokenClaims> {
     const { claims } = codec.decode(token, now());
-    const pending = revocation?.(claims, expected);
+    const pending = checkRevocation ? revocation?.(claims, expected) : undefined;
     if (pending === undefined) {
       factory.checkClaims(claims, expected);
       return claims;

@@ -33,6 +33,8 @@ export interface TestApp {
   app: Express;
   auth: SimpleJwt;
   users: UserTable;
+  /** What the kit logged, unless the test passed its own `logger`. */
+  log: string[];
 }
 
 /**
@@ -44,7 +46,9 @@ export function makeApp(
   { major = 5, hostJson = false }: { major?: 4 | 5; hostJson?: boolean } = {},
 ): TestApp {
   const users = new UserTable();
+  const logger = memoryLogger();
   const auth = simpleJwt<DemoUser>({
+    logger,
     secret: SECRET,
     loginThrottle: false,
     warnings: false,
@@ -65,5 +69,5 @@ export function makeApp(
   app.get('/stateless/', auth.authenticate({ stateless: true }), (req, res) => {
     res.json({ user: req.user, auth: req.auth });
   });
-  return { app, auth, users };
+  return { app, auth, users, log: logger.lines };
 }

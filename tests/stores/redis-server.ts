@@ -19,6 +19,14 @@ export interface RedisServer {
   readonly port: number;
   /** Stops and starts the server on the same port; its data is gone. */
   restart(): Promise<void>;
+  /** Stops the server process, keeping the port for `up()`: an outage. */
+  down(): Promise<void>;
+  /** Starts it again on the same port after `down()` (empty: it keeps no data). */
+  up(): Promise<void>;
+  /** SIGSTOP: the server keeps its connections but answers nothing (a hung store). */
+  freeze(): void;
+  /** SIGCONT after `freeze()`. */
+  thaw(): void;
   /** Stops the server and removes its directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -109,6 +117,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     const proc = child;
     child = undefined;
     if (!proc) return;
+    proc.kill('SIGCONT');
     proc.kill('SIGTERM');
     const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
     await exited(proc);
@@ -122,6 +131,14 @@ export async function startRedisServer(): Promise<RedisServer> {
     async restart() {
       await halt();
       await launch();
+    },
+    down: halt,
+    up: launch,
+    freeze() {
+      child?.kill('SIGSTOP');
+    },
+    thaw() {
+      child?.kill('SIGCONT');
     },
     async stop() {
       await halt();

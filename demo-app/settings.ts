@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import type { Options } from '../lib';
+import type { DemoUser } from './users';
+
+/** The demo database: `DEMO_DB`, default `demo-app/demo.sqlite3`. */
+export function demoDbPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DEMO_DB || join(__dirname, 'demo.sqlite3');
+}
+
+/** `--name VALUE` or `--name=VALUE` from the command line. */
+export function flag(argv: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === `--${name}`) return argv[i + 1];
+    if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3);
+  }
+  return undefined;
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new TypeError(`${name} must be true or false (got ${JSON.stringify(value)})`);
+}
+
+/** Where tokens are kept: `JWT_STORE=memory | sqlite:<path> | redis://host:port/db`. */
+export type StoreSetting = { kind: 'memory' } | { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string };
+
+export function parseStoreSetting(value: string | undefined, dbPath: string): StoreSetting {
+  if (value === undefined || value === '' || value === 'sqlite') return { kind: 'sqlite', path: dbPath };
+  if (value === 'memory') return { kind: 'memory' };
+  if (value.startsWith('sqlite:')) return { kind: 'sqlite', path: value.slice('sqlite:'.length) || dbPath };
+  if (/^rediss?:\/\//.test(value)) return { kind: 'redis', url: value };
+  throw new TypeError(`JWT_STORE must be memory, sqlite:<path> or redis://host:port/db (got ${JSON.stringify(value)})`);
+}
+
+/** The kit options the demo's environment switches set (undefined: the kit's default). */
+export function kitOptionsFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): Partial<Options<DemoUser>> {
+  const throttle = env.JWT_LOGIN_THROTTLE;
+  const options: Partial<Options<DemoUser>> = {
+    secret: flag(argv, 'jwt-secret') ?? env.JWT_SECRET,
+    accessTokenLifetime: env.JWT_ACCESS_TOKEN_LIFETIME || undefined,
+    refreshTokenLifetime: env.JWT_REFRESH_TOKEN_LIFETIME || undefined,
+    loginThrottle: throttle === undefined || throttle === '' ? undefined : throttle === 'off' ? false : throttle,
+    rotateRefreshTokens: bool(env, 'JWT_ROTATE_REFRESH_TOKENS'),
+    blacklistAfterRotation: bool(env, 'JWT_BLACKLIST_AFTER_ROTATION'),
+    revokeAccessTokens: bool(env, 'JWT_REVOKE_ACCESS_TOKENS'),
+  };
+  for (const key of Object.keys(options) as (keyof typeof options)[]) {
+    if (options[key] === undefined) delete options[key];
+  }
+  return options;
+}
