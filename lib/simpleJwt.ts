@@ -1,11 +1,14 @@
 import type { AuthenticateOptions, Options } from './config/options';
 import { resolveOptions } from './config/resolve';
 import { createAuthenticate } from './http/authenticate';
+import { createJwksHandler } from './http/jwks';
 import { createErrorRenderer } from './http/respond';
 import { createTokenRouter } from './http/router';
+import { verifyOnlyRouter } from './http/verifyOnly';
+import type { JwkSet } from './keys/jwk';
 import { createPasswordChecker } from './passwords/bcrypt';
 import { createTokenService } from './tokens/service';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 
 /** What `simpleJwt()` returns. */
 export interface SimpleJwt {
@@ -15,11 +18,15 @@ export interface SimpleJwt {
   authenticate: (options?: AuthenticateOptions) => RequestHandler;
   /** Low-level token operations, for tests and custom endpoints. */
   tokens: ReturnType<typeof createTokenService>;
+  /** The public JWK set (RFC 7517) of the configured RS/PS/ES keys; never a secret or private member, never an HMAC key. */
+  jwks: () => JwkSet;
+  /** Serves `jwks()` with `Cache-Control: public, max-age=300`: `app.get('/.well-known/jwks.json', auth.jwksHandler)`. */
+  jwksHandler: (req: Request, res: Response) => void;
 }
 
 /**
- * Creates the kit: validates the options once, prepares keys and parsers, and returns the router and the
- * `authenticate()` middleware factory.
+ * Creates the kit: validates the options once, prepares keys and parsers, and returns the router, the
+ * `authenticate()` middleware factory and the JWKS of its public keys.
  *
  * @example
  * const auth = simpleJwt({
@@ -29,6 +36,7 @@ export interface SimpleJwt {
  * });
  * app.use('/api/token', auth.router);
  * app.get('/hello/', auth.authenticate(), (req, res) => res.json({ message: 'Hello, World!' }));
+ * app.get('/.well-known/jwks.json', auth.jwksHandler); // with RS/PS/ES keys
  */
 export function simpleJwt<U = any>(options: Options<U>): SimpleJwt {
   const config = resolveOptions(options);
@@ -36,9 +44,13 @@ export function simpleJwt<U = any>(options: Options<U>): SimpleJwt {
   const renderError = createErrorRenderer(config.wwwAuthenticate, config.logger, config.renderError);
   const passwords = createPasswordChecker(config.bcryptRounds, (message) => config.logger.warn(`[express-simplejwt] ${message}`));
   void passwords.warmUp();
+  const tokenRouter = createTokenRouter(config, tokens, passwords, renderError);
+  const jwksJson = JSON.stringify(config.keys.jwks);
   return {
-    router: createTokenRouter(config, tokens, passwords, renderError) as RequestHandler,
+    router: (tokens.canSign ? tokenRouter : verifyOnlyRouter(tokenRouter, renderError)) as RequestHandler,
     authenticate: createAuthenticate(config, tokens, renderError),
     tokens,
+    jwks: () => JSON.parse(jwksJson) as JwkSet,
+    jwksHandler: createJwksHandler(config.keys.jwks, renderError),
   };
 }
