@@ -1,6 +1,7 @@
+import type { Algorithm } from '../lib';
 import { createDemoApp } from './app';
 
-/** `--jwt-secret VALUE` or `--jwt-secret=VALUE` wins over `JWT_SECRET`, as AyaNova's command line does. */
+/** `--jwt-secret VALUE` or `--jwt-secret=VALUE` wins over `JWT_SECRET` and `JWT_SECRET_FILE`, as AyaNova's command line does. */
 function flag(name: string): string | undefined {
   const args = process.argv.slice(2);
   for (let i = 0; i < args.length; i++) {
@@ -11,6 +12,12 @@ function flag(name: string): string | undefined {
   return undefined;
 }
 
+/** An environment variable, with an empty value taken as unset. */
+function setting(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
 function main(): void {
   const env = process.env;
   const port = Number(env.PORT ?? 8000);
@@ -18,8 +25,15 @@ function main(): void {
   const throttle = env.JWT_LOGIN_THROTTLE;
   let app;
   try {
+    const audience = setting('JWT_AUDIENCE');
     app = createDemoApp({
-      secret: flag('jwt-secret') ?? env.JWT_SECRET,
+      // The flag wins; without it the kit reads JWT_SECRET or JWT_SECRET_FILE itself (and refuses both at once).
+      secret: flag('jwt-secret'),
+      algorithm: setting('JWT_ALGORITHM') as Algorithm | undefined,
+      signingKey: setting('JWT_SIGNING_KEY_FILE'),
+      verifyingKey: setting('JWT_VERIFYING_KEY_FILE'),
+      audience: audience?.includes(',') ? audience.split(',').map((a) => a.trim()) : audience,
+      issuer: setting('JWT_ISSUER'),
       accessTokenLifetime: env.JWT_ACCESS_TOKEN_LIFETIME,
       refreshTokenLifetime: env.JWT_REFRESH_TOKEN_LIFETIME,
       loginThrottle: throttle === undefined ? undefined : throttle === 'off' ? false : throttle,
@@ -43,6 +57,8 @@ curl:
   curl -X POST ${base}/api/token/ -H 'Content-Type: application/json' -d '{"username": "vitor", "password": "123"}'
   curl ${base}/hello/ -H 'Authorization: Bearer <access>'
   curl -X POST ${base}/api/token/refresh/ -H 'Content-Type: application/json' -d '{"refresh": "<refresh>"}'
+
+Public keys (RS/PS/ES): ${base}/.well-known/jwks.json
 `);
   });
   server.on('error', (err) => {
