@@ -61,7 +61,7 @@ export function describeKey(key: KeyObject): string {
   if (key.type === 'secret') return 'an HMAC secret';
   const kind = key.asymmetricKeyType ?? 'unknown';
   const label = kind === 'rsa' ? 'RSA' : kind === 'ec' ? 'EC' : kind === 'rsa-pss' ? 'RSA-PSS' : kind;
-  return `${/^[AEIOU]/.test(label) ? 'an' : 'a'} ${label} ${key.type} key`;
+  return `${/^(RSA|[AEIOUaeiou])/.test(label) ? 'an' : 'a'} ${label} ${key.type} key`;
 }
 
 /** Which keys suit the algorithm, said the short way. */

@@ -17,6 +17,10 @@ const WEAK_WORDS = [
   'prod', 'production', 'admin', 'root', 'qwerty', 'letmein', 'welcome', 'shhhhh', 'keyboard', 'cat', 'not', 'bit',
   '256', '384', '512', 'hs256', 'hs384', 'hs512', 'hmac', 'signing', 'insecure', 'django', 'express', 'simplejwt',
   'simple', 'this', 'is', 'please', 'replace', 'here', 'todo', 'foo', 'bar', 'baz', 'abc', 'xyz', '123', '1234',
+  'in', 'on', 'for', 'and', 'to', 'of', 'use', 'only', 'do', 'dont', 'never', 'must', 'be', 'with', 'real', 'app',
+  'api', 'auth', 'access', 'refresh', 'random', 'string', 'value', 'private', 'public', 'local', 'staging', 'hello',
+  'world', 'some', 'it', 'now', 'new', 'strong', 'secure', 'safe', 'hard', 'guess', 'session', 'cookie', 'node',
+  'sign', 'signature', 'encryption',
   '12345', '123456', '1234567', '12345678', '123456789', '1234567890', '0123456789', 'abcdefghijklmnopqrstuvwxyz',
 ] as const;
 const WEAK = new Set<string>(WEAK_WORDS);
