@@ -34,6 +34,9 @@ function publicMembers(key: KeyObject): Record<string, string> {
 /**
  * The RFC 7638 thumbprint of a public key: base64url SHA-256 over its required members in lexicographic order.
  * The kit uses it as the `kid` of a single key pair.
+ *
+ * @example
+ * jwkThumbprint(createPublicKey(pem)) // 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs'
  */
 export function jwkThumbprint(publicKey: KeyObject): string {
   const members = publicMembers(publicKey);
