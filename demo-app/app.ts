@@ -9,7 +9,8 @@ export interface UserLookup {
 }
 
 /**
- * The tutorial's app: `/api/token/` endpoints and `GET /hello/` behind `authenticate()`.
+ * The tutorial's app: `/api/token/` endpoints, `GET /hello/` behind `authenticate()`, and the public keys at
+ * `/.well-known/jwks.json` (an empty set with an HMAC secret).
  *
  * @example
  * const { app } = createDemoApp(new SqliteUsers('demo.sqlite3'), { secret: process.env.JWT_SECRET });
@@ -25,6 +26,7 @@ export function createDemoApp(users: UserLookup, options: Partial<Options<DemoUs
   const app = express();
   app.disable('x-powered-by');
   app.use('/api/token', auth.router);
+  app.get('/.well-known/jwks.json', auth.jwksHandler);
   app.get('/hello/', auth.authenticate(), (_req, res) => {
     res.json({ message: 'Hello, World!' });
   });

@@ -47,6 +47,8 @@ curl:
   curl ${base}/hello/ -H 'Authorization: Bearer <access>'
   curl -X POST ${base}/api/token/refresh/ -H 'Content-Type: application/json' -d '{"refresh": "<refresh>"}'
   curl -X POST ${base}/api/token/blacklist/ -H 'Content-Type: application/json' -d '{"refresh": "<refresh>"}'
+
+Public keys (RS/PS/ES): ${base}/.well-known/jwks.json
 `);
   });
   server.on('error', (err) => {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Options } from '../lib';
+import type { Algorithm, Options } from '../lib';
 import type { DemoUser } from './users';
 
 /** The demo database: `DEMO_DB`, default `demo-app/demo.sqlite3`. */
@@ -39,8 +39,16 @@ export function parseStoreSetting(value: string | undefined, dbPath: string): St
 /** The kit options the demo's environment switches set (undefined: the kit's default). */
 export function kitOptionsFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): Partial<Options<DemoUser>> {
   const throttle = env.JWT_LOGIN_THROTTLE;
+  const text = (name: string) => (env[name] === '' ? undefined : env[name]);
+  const audience = text('JWT_AUDIENCE');
   const options: Partial<Options<DemoUser>> = {
-    secret: flag(argv, 'jwt-secret') ?? env.JWT_SECRET,
+    // The flag wins; without it the kit reads JWT_SECRET or JWT_SECRET_FILE itself (and refuses both at once).
+    secret: flag(argv, 'jwt-secret'),
+    algorithm: text('JWT_ALGORITHM') as Algorithm | undefined,
+    signingKey: text('JWT_SIGNING_KEY_FILE'),
+    verifyingKey: text('JWT_VERIFYING_KEY_FILE'),
+    audience: audience?.includes(',') ? audience.split(',').map((a) => a.trim()) : audience,
+    issuer: text('JWT_ISSUER'),
     accessTokenLifetime: env.JWT_ACCESS_TOKEN_LIFETIME || undefined,
     refreshTokenLifetime: env.JWT_REFRESH_TOKEN_LIFETIME || undefined,
     loginThrottle: throttle === undefined || throttle === '' ? undefined : throttle === 'off' ? false : throttle,

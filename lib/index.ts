@@ -3,7 +3,20 @@ import './http/express-types';
 /** The factory: `simpleJwt(options)` returns `{ router, authenticate, tokens }`. */
 export { simpleJwt, type SimpleJwt } from './simpleJwt';
 /** Every option, with its default, and `authenticate()`'s options. */
-export type { Options, AuthenticateOptions, HmacAlgorithm, LoginThrottle, MaybePromise } from './config/options';
+export type {
+  Options,
+  AuthenticateOptions,
+  Algorithm,
+  HmacAlgorithm,
+  AsymmetricAlgorithm,
+  KeyInput,
+  KeySetEntry,
+  JwksUriOptions,
+  LoginThrottle,
+  MaybePromise,
+} from './config/options';
+/** Public JSON Web Keys, as `auth.jwks()` returns them, and the RFC 7638 thumbprint. */
+export { publicJwk, jwkThumbprint, type PublicJwk, type JwkSet } from './keys/jwk';
 /** Durations (`'5m'`, `'1d'`) and DRF-style rates (`'10/15m'`), as the options parse them. */
 export { parseDuration, type Duration } from './config/duration';
 export { parseRate, type Rate } from './config/rate';

@@ -1,13 +1,16 @@
 import type { AuthenticateOptions, Options } from './config/options';
 import { resolveOptions } from './config/resolve';
 import { createAuthenticate } from './http/authenticate';
+import { createJwksHandler } from './http/jwks';
 import { createErrorRenderer } from './http/respond';
 import { createTokenRouter } from './http/router';
+import { verifyOnlyRouter } from './http/verifyOnly';
+import type { JwkSet } from './keys/jwk';
 import { createPasswordChecker } from './passwords/bcrypt';
 import { createTokenService } from './tokens/service';
 import { createSessionManager } from './tokens/sessions';
 import type { TokenStore } from './stores/types';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 
 /** What `simpleJwt()` returns. */
 export interface SimpleJwt {
@@ -23,11 +26,15 @@ export interface SimpleJwt {
   revokeUser: (userId: string | number) => Promise<void>;
   /** Closes the store (timers, connections) so the process can exit. */
   close: () => Promise<void>;
+  /** The public JWK set (RFC 7517) of the configured RS/PS/ES keys; never a secret or private member, never an HMAC key. */
+  jwks: () => JwkSet;
+  /** Serves `jwks()` with `Cache-Control: public, max-age=300`: `app.get('/.well-known/jwks.json', auth.jwksHandler)`. */
+  jwksHandler: (req: Request, res: Response) => void;
 }
 
 /**
- * Creates the kit: validates the options once, prepares keys and parsers, and returns the router and the
- * `authenticate()` middleware factory.
+ * Creates the kit: validates the options once, prepares keys and parsers, and returns the router, the
+ * `authenticate()` middleware factory and the JWKS of its public keys.
  *
  * @example
  * const auth = simpleJwt({
@@ -37,6 +44,7 @@ export interface SimpleJwt {
  * });
  * app.use('/api/token', auth.router);
  * app.get('/hello/', auth.authenticate(), (req, res) => res.json({ message: 'Hello, World!' }));
+ * app.get('/.well-known/jwks.json', auth.jwksHandler); // with RS/PS/ES keys
  */
 export function simpleJwt<U = any>(options: Options<U>): SimpleJwt {
   const config = resolveOptions(options);
@@ -47,11 +55,12 @@ export function simpleJwt<U = any>(options: Options<U>): SimpleJwt {
   const sessions = createSessionManager(config, tokens);
   tokens.setRevocationCheck(sessions.revocationCheck);
   const authenticate = createAuthenticate(config, tokens, renderError);
-  const router = createTokenRouter(config, tokens, sessions, passwords, authenticate(), renderError);
+  const tokenRouter = createTokenRouter(config, tokens, sessions, passwords, authenticate(), renderError);
   const ready = config.store.init?.();
   if (ready) ready.catch((err: unknown) => config.logger.error(`[express-simplejwt] store init failed: ${String((err as Error)?.message ?? err)}`));
+  const jwksJson = JSON.stringify(config.keys.jwks);
   return {
-    router: router as RequestHandler,
+    router: (tokens.canSign ? tokenRouter : verifyOnlyRouter(tokenRouter, renderError)) as RequestHandler,
     authenticate,
     tokens,
     store: config.store,
@@ -59,5 +68,7 @@ export function simpleJwt<U = any>(options: Options<U>): SimpleJwt {
     close: async () => {
       await config.store.close?.();
     },
+    jwks: () => JSON.parse(jwksJson) as JwkSet,
+    jwksHandler: createJwksHandler(config.keys.jwks, renderError),
   };
 }

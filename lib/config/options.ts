@@ -9,8 +9,56 @@ import type { TokenStore } from '../stores/types';
 /** What a host callback may return: the value, or a promise of it. */
 export type MaybePromise<T> = T | Promise<T>;
 
-/** HMAC algorithms the kit signs with. `none` does not exist here. */
+/** HMAC algorithms: a shared secret signs and verifies. `none` does not exist here. */
 export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512';
+
+/** Public-key algorithms: a private key signs, its public key verifies. EdDSA is not supported (see the README). */
+export type AsymmetricAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
+
+/** Every algorithm the kit signs or verifies with. */
+export type Algorithm = HmacAlgorithm | AsymmetricAlgorithm;
+
+/** A key: PEM text, the path of a PEM file, PEM bytes, or a `crypto.KeyObject`. */
+export type KeyInput = string | Buffer | KeyObject;
+
+/**
+ * One key of a key set (`keys`). HMAC keys take `secret`; RS/PS/ES keys take `signingKey` (private; its public
+ * half is derived) and/or `verifyingKey` (public). Exactly one key may sign (`signing: true`); the others only
+ * verify tokens that name their `kid`.
+ *
+ * @example
+ * { kid: '2026-01', algorithm: 'ES256', signingKey: '/run/secrets/jwt-2026-01.pem', signing: true }
+ */
+export interface KeySetEntry {
+  /** The key's id, written in the header of the tokens it signs and used to find it again. Unique in the set. */
+  kid: string;
+  /** The key's algorithm. Default: the `algorithm` option. */
+  algorithm?: Algorithm;
+  /** HMAC secret (HS256/384/512 only); the same rules as the `secret` option. */
+  secret?: string | Buffer | KeyObject;
+  /** Private key (RS/PS/ES only). Needed for the key that signs. */
+  signingKey?: KeyInput;
+  /** Public key (RS/PS/ES only). Derived from `signingKey` when absent. */
+  verifyingKey?: KeyInput;
+  /** `true` on the one key that signs new tokens. Default `false` (verify only). */
+  signing?: boolean;
+}
+
+/** Trusting a remote JWKS (simplejwt's `JWK_URL`): verify-only, keys fetched by `kid`. */
+export interface JwksUriOptions {
+  /** The JWKS URL. `https:`, or `http:` to localhost only (unless `dangerouslyAllowHttp`). */
+  uri: string;
+  /** Algorithms accepted from this key set. Default: `[algorithm]` (the `algorithm` option must then be set). */
+  algorithms?: AsymmetricAlgorithm[];
+  /** How long fetched keys are kept. Default `'10m'`. */
+  cacheMaxAge?: Duration;
+  /** Most fetches per minute (a token with an unknown `kid` causes one). Default `10`. */
+  requestsPerMinute?: number;
+  /** Fetch timeout. Default `'5s'`. */
+  timeout?: Duration;
+  /** Allows `http:` to a host other than localhost: anyone on the path could then inject keys. Default `false`. */
+  dangerouslyAllowHttp?: boolean;
+}
 
 /** Login throttling: a DRF-style rate (`'10/15m'`), `false` to turn it off, or a rate with a shared store. */
 export type LoginThrottle = string | false | { rate: string; store?: RateLimitStore };
@@ -20,10 +68,26 @@ export type LoginThrottle = string | false | { rate: string; store?: RateLimitSt
  * `findUserByUsername` (or `verifyCredentials`) is required for the login endpoint.
  */
 export interface Options<U = any> {
-  /** HMAC signing secret (string, Buffer or secret KeyObject). Default: env `JWT_SECRET`, else a random one (with a warning). */
+  /**
+   * HMAC signing secret (string, Buffer or secret KeyObject), for HS256/384/512. Default: env `JWT_SECRET`, else
+   * the contents of the file named by env `JWT_SECRET_FILE`, else a random one (with a warning; refused when
+   * `NODE_ENV` is `production`). Short or well-known weak secrets are refused.
+   */
   secret?: string | Buffer | KeyObject;
-  /** Signing algorithm. Default `'HS256'`. */
-  algorithm?: HmacAlgorithm;
+  /** The algorithm tokens are signed and verified with. Default `'HS256'`. `none` and `EdDSA` are refused. */
+  algorithm?: Algorithm;
+  /** Private key for RS/PS/ES algorithms: PEM text, a PEM file's path, or a KeyObject. Its public half verifies. */
+  signingKey?: KeyInput;
+  /** Public key for RS/PS/ES algorithms. Alone (without `signingKey`) the kit only verifies: login and refresh answer 404 `verify_only`. */
+  verifyingKey?: KeyInput;
+  /** A key set for rotation: tokens carry the signing key's `kid`; verification picks the key by `kid`. */
+  keys?: KeySetEntry[];
+  /** Trust a remote JWKS instead of local keys (verify-only). A URL, or `{ uri, algorithms, cacheMaxAge, ... }`. */
+  jwksUri?: string | JwksUriOptions;
+  /** `aud` claim: set on every token issued, and required (one of ours) on every token verified. Default: none. */
+  audience?: string | string[];
+  /** `iss` claim: set on every token issued, and required on every token verified. Default: none. */
+  issuer?: string;
   /** Access token lifetime, seconds or `'5m'`-style. Default `'5m'`. */
   accessTokenLifetime?: Duration;
   /** Refresh token lifetime. Default `'1d'`. */
@@ -101,6 +165,12 @@ export interface Options<U = any> {
 export const OPTION_KEYS: Record<keyof Required<Options>, true> = {
   secret: true,
   algorithm: true,
+  signingKey: true,
+  verifyingKey: true,
+  keys: true,
+  jwksUri: true,
+  audience: true,
+  issuer: true,
   accessTokenLifetime: true,
   refreshTokenLifetime: true,
   leeway: true,

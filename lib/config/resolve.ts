@@ -1,21 +1,24 @@
-import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import type { AuthError } from '../errors';
 import { parseDuration } from './duration';
-import { OPTION_KEYS, type HmacAlgorithm, type MaybePromise, type Options, type TokenReuseEvent } from './options';
+import { resolveKeySet, type KeySet } from '../keys/keyset';
+import { OPTION_KEYS, type Algorithm, type MaybePromise, type Options, type TokenReuseEvent } from './options';
 import { MemoryStore } from '../stores/memory';
 import { assertStore, type TokenStore } from '../stores/types';
 import { parseRate, type Rate } from './rate';
 import { createWarner, type Logger, type WarningCode } from './warnings';
 
-/** Minimum secret length in bytes per algorithm: the size of the hash (RFC 7518 §3.2). */
-const MIN_SECRET_BYTES: Record<HmacAlgorithm, number> = { HS256: 32, HS384: 48, HS512: 64 };
-
 /** The complete internal configuration, computed once by `resolveOptions()`. */
 export interface Config<U = any> {
-  algorithm: HmacAlgorithm;
-  key: KeyObject;
+  /** The algorithm tokens are signed with (in verify-only mode: the first one accepted). */
+  algorithm: Algorithm;
+  /** Every key, checked against its algorithm; verification finds keys here by `kid` only. */
+  keys: KeySet;
+  /** `aud` written on issue and required on verify. */
+  audience: string | readonly string[] | undefined;
+  /** `iss` written on issue and required on verify. */
+  issuer: string | undefined;
   accessLifetime: number;
   refreshLifetime: number;
   leeway: number;
@@ -53,8 +56,6 @@ export interface Config<U = any> {
   warn: (code: WarningCode, message: string) => void;
   renderError: ((err: AuthError, req: Request, res: Response) => void) | undefined;
 }
-
-const GENERATE_HINT = `generate one with: node -e "console.log(require('crypto').randomBytes(64).toString('base64url'))"`;
 
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -96,45 +97,19 @@ function checkName(value: unknown, name: string, fallback: string): string {
   return value;
 }
 
-/** Turns the secret option (or env `JWT_SECRET`) into a KeyObject, refusing short secrets; never pads or truncates. */
-function resolveSecret(
-  secret: Options['secret'],
-  algorithm: HmacAlgorithm,
-  warn: (code: WarningCode, message: string) => void,
-): KeyObject {
-  const min = MIN_SECRET_BYTES[algorithm];
-  let value = secret ?? process.env.JWT_SECRET;
-  if (value === '') value = undefined;
-  if (value === undefined) {
-    warn(
-      'RANDOM_SECRET',
-      [
-        '',
-        '*'.repeat(78),
-        '* NO SECRET CONFIGURED: signing with a RANDOM secret made for this process only.',
-        '* Every token dies when this process restarts, and no other process accepts them.',
-        '* Set the "secret" option or JWT_SECRET; ' + GENERATE_HINT,
-        '*'.repeat(78),
-      ].join('\n'),
-    );
-    return createSecretKey(randomBytes(64));
+function checkAudience(value: unknown): string | readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (Array.isArray(value) && value.length > 0 && value.every((a) => typeof a === 'string' && a.length > 0)) {
+    return Object.freeze([...value]);
   }
-  if (typeof value === 'object' && 'type' in value && typeof (value as KeyObject).export === 'function') {
-    const key = value as KeyObject;
-    if (key.type !== 'secret') {
-      throw new TypeError(`"secret" must be a secret KeyObject for ${algorithm}; got a ${key.type} key`);
-    }
-    if ((key.symmetricKeySize ?? 0) < min) {
-      throw new TypeError(`"secret" must be at least ${min} bytes for ${algorithm} (got ${key.symmetricKeySize}); ${GENERATE_HINT}`);
-    }
-    return key;
-  }
-  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.isBuffer(value) ? value : undefined;
-  if (!bytes) throw new TypeError(`"secret" must be a string, a Buffer or a secret KeyObject; got ${typeof value}`);
-  if (bytes.length < min) {
-    throw new TypeError(`"secret" must be at least ${min} bytes for ${algorithm} (got ${bytes.length}); ${GENERATE_HINT}`);
-  }
-  return createSecretKey(bytes);
+  throw new TypeError(`"audience" must be a non-empty string (e.g. 'https://api.example.com') or a non-empty array of them`);
+}
+
+function checkIssuer(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && value.length > 0) return value;
+  throw new TypeError(`"issuer" must be a non-empty string such as 'https://auth.example.com'`);
 }
 
 function defaultUserId(user: any): string | number {
@@ -168,10 +143,6 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
       : new Set(Object.entries(warnings ?? {}).filter(([, on]) => on === false).map(([code]) => code));
   const warn = createWarner(logger, silenced);
 
-  const algorithm = options.algorithm ?? 'HS256';
-  if (!(algorithm in MIN_SECRET_BYTES)) {
-    throw new TypeError(`"algorithm" must be one of HS256, HS384, HS512 (got ${JSON.stringify(algorithm)}); "none" is never accepted`);
-  }
   checkFunction(options.findUserById, 'findUserById', true);
   checkFunction(options.findUserByUsername, 'findUserByUsername', false);
   checkFunction(options.verifyCredentials, 'verifyCredentials', false);
@@ -255,9 +226,13 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
     jti: checkName(options.jtiClaim, 'jtiClaim', 'jti'),
   };
 
+  const keys = resolveKeySet(options, logger, warn);
+
   return {
-    algorithm,
-    key: resolveSecret(options.secret, algorithm, warn),
+    algorithm: keys.algorithm,
+    keys,
+    audience: checkAudience(options.audience),
+    issuer: checkIssuer(options.issuer),
     accessLifetime,
     refreshLifetime,
     leeway,

@@ -11,7 +11,9 @@ export type WarningCode =
   | 'MEMORY_STORE'
   | 'THROTTLE_DISABLED'
   | 'UNLIMITED_TOKENS'
-  | 'LONG_ACCESS_LIFETIME';
+  | 'LONG_ACCESS_LIFETIME'
+  | 'NO_SIGNING_KEY'
+  | 'JWKS_HTTP';
 
 /** Logs each warning code at most once per factory, unless the host silenced it. */
 export function createWarner(logger: Logger, silenced: ReadonlySet<string> | 'all') {

@@ -209,6 +209,23 @@ export class ServerBusyError extends AuthError {
   }
 }
 
+/** 503: the trusted JWKS (`jwksUri`) could not be fetched or is being refetched too often; nothing was decided. */
+export class KeysUnavailableError extends AuthError {
+  constructor(cause?: unknown, retryAfter = 5) {
+    super(503, 'keys_unavailable', 'The signing keys are unavailable; try again shortly.', {
+      headers: { 'Retry-After': String(retryAfter) },
+      cause,
+    });
+  }
+}
+
+/** 404: this kit only verifies tokens (it has a public key or a JWKS, no signing key), so it issues none. */
+export class VerifyOnlyError extends AuthError {
+  constructor() {
+    super(404, 'verify_only', 'This server only verifies tokens; it has no signing key. Obtain tokens from the service that issues them.');
+  }
+}
+
 /** 500: a host callback threw or the kit was misused. The body never says more than this. */
 export class InternalError extends AuthError {
   constructor(cause?: unknown) {

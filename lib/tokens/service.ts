@@ -18,8 +18,9 @@ export type RevocationCheck = (claims: TokenClaims, expected: TokenType | null) 
  * Everything about tokens, bound to one configuration: issue pairs, derive access tokens, verify.
  */
 export function createTokenService(config: Config) {
-  const codec = createCodec({ algorithm: config.algorithm, key: config.key, leeway: config.leeway });
-  const factory = createTokenFactory(codec, config.claims);
+  const { audience, issuer } = config;
+  const codec = createCodec({ keys: config.keys, leeway: config.leeway, audience, issuer });
+  const factory = createTokenFactory(codec, config.claims, { audience, issuer });
   const { clock, accessLifetime, refreshLifetime } = config;
   let revocation: RevocationCheck | undefined;
 
@@ -30,11 +31,17 @@ export function createTokenService(config: Config) {
 
   /**
    * Verifies a token completely: signature, time claims, revocation, claim presence and type (`expected` null
-   * skips the type check, as verify does). Synchronous unless a revocation check has to wait.
-   * `checkRevocation` false skips the store (access tokens, unless `revokeAccessTokens`).
+   * skips the type check, as verify does). Synchronous unless the key comes from a remote JWKS or a revocation
+   * check has to wait. `checkRevocation` false skips the store (access tokens, unless `revokeAccessTokens`).
    */
   function verify(token: string, expected: TokenType | null, checkRevocation = true): TokenClaims | Promise<TokenClaims> {
-    const { claims } = codec.decode(token, now());
+    const decoded = codec.decode(token, now());
+    if (decoded instanceof Promise) return decoded.then(({ claims }) => checked(claims, expected, checkRevocation));
+    return checked(decoded.claims, expected, checkRevocation);
+  }
+
+  /** Revocation, then the claim checks, after signature and expiry. */
+  function checked(claims: TokenClaims, expected: TokenType | null, checkRevocation: boolean): TokenClaims | Promise<TokenClaims> {
     const pending = checkRevocation ? revocation?.(claims, expected) : undefined;
     if (pending === undefined) {
       factory.checkClaims(claims, expected);
@@ -66,6 +73,8 @@ export function createTokenService(config: Config) {
 
   return {
     verify,
+    /** `false` in verify-only mode (only a public key, or a remote JWKS): issuing throws `VerifyOnlyError`. */
+    canSign: codec.canSign,
     issuePair,
     accessFrom,
     rotate,

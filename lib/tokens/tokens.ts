@@ -29,11 +29,20 @@ export function newJti(): string {
   return id.slice(0, 8) + id.slice(9, 13) + id.slice(14, 18) + id.slice(19, 23) + id.slice(24);
 }
 
+/** The registered claims written at the end of every token when configured (simplejwt's `AUDIENCE`, `ISSUER`). */
+export interface RegisteredClaims {
+  audience?: string | readonly string[];
+  issuer?: string;
+}
+
 /**
  * Builds and checks tokens with exactly simplejwt's claims and claim order:
- * `token_type`, `exp`, `iat`, `jti`, then `user_id` (a string), then custom claims.
+ * `token_type`, `exp`, `iat`, `jti`, then `user_id` (a string), then custom claims, then `aud` and `iss` when
+ * configured.
  */
-export function createTokenFactory(codec: Codec, names: ClaimNames) {
+export function createTokenFactory(codec: Codec, names: ClaimNames, registered: RegisteredClaims = {}) {
+  const audience = Array.isArray(registered.audience) ? [...registered.audience] : registered.audience;
+  const { issuer } = registered;
   const reserved = new Set([...RESERVED, names.userId, names.tokenType, names.jti]);
   const notCopied = new Set([...NOT_COPIED, names.tokenType, names.jti]);
 
@@ -47,6 +56,8 @@ export function createTokenFactory(codec: Codec, names: ClaimNames) {
     for (const key of Object.keys(rest)) {
       if (!notCopied.has(key)) claims[key] = rest[key];
     }
+    if (audience !== undefined) claims.aud = audience;
+    if (issuer !== undefined) claims.iss = issuer;
     return { token: codec.sign(claims), claims };
   }
 

@@ -1,0 +1,15 @@
+import { randomBytes } from 'node:crypto';
+import { integerOption, type Command } from '../registry';
+
+/** `generate-secret [--bytes 64]`: a random HMAC secret, base64url, on standard output. */
+export const generateSecret: Command = {
+  name: 'generate-secret',
+  summary: 'print a random HMAC secret (base64url) for "secret" / JWT_SECRET',
+  usage: '[--bytes 64]',
+  options: { bytes: { type: 'string', short: 'b' } },
+  run({ values }, io) {
+    const bytes = integerOption(values.bytes, 'bytes', 64, 32, 1024);
+    io.out(randomBytes(bytes).toString('base64url'));
+    return 0;
+  },
+};

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+/**
+ * The `express-simplejwt` command: `generate-secret`, `generate-keys`, `inspect`. Each subcommand lives in
+ * `commands/` and is listed in `commands/index.ts`.
+ */
+import { main } from './main';
+
+// `express-simplejwt generate-keys --alg ES256 | head` closes the pipe early: that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,26 @@
+import type { Request, Response } from 'express';
+import { MethodNotAllowedError } from '../errors';
+import type { JwkSet } from '../keys/jwk';
+import { sendJson, type ErrorRenderer } from './respond';
+
+/**
+ * How long clients and proxies may cache the JWKS, in seconds. Rotation waits at least this long between adding
+ * a key and signing with it, so that every verifier has seen the new key first (see "Keys and rotation").
+ */
+export const JWKS_MAX_AGE = 300;
+
+/**
+ * Builds the JWKS handler: a plain `(req, res)` function (no Express import, so it works under Express 4 and 5)
+ * answering GET and HEAD with the public key set, precomputed once, and `Cache-Control: public, max-age=300`.
+ */
+export function createJwksHandler(jwks: JwkSet, renderError: ErrorRenderer) {
+  const body = JSON.stringify(jwks);
+  const headers = { 'Cache-Control': `public, max-age=${JWKS_MAX_AGE}` } as const;
+
+  return function jwksHandler(req: Request, res: Response): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return renderError(new MethodNotAllowedError(req.method, 'GET, HEAD'), req, res);
+    }
+    sendJson(res, 200, body, headers);
+  };
+}

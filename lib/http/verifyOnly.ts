@@ -1,0 +1,29 @@
+import type { NextFunction, Request, Response } from 'express';
+import { VerifyOnlyError } from '../errors';
+import type { ErrorRenderer } from './respond';
+
+/** The endpoints that issue tokens, below the router's mount point. */
+const ISSUING_PATHS: ReadonlySet<string> = new Set(['/', '/refresh/']);
+
+/** The path below the mount point, without query string, always ending in `/` (as the token router reads it). */
+function routePath(url: string): string {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  return path.endsWith('/') ? path : `${path}/`;
+}
+
+/**
+ * Wraps the token router of a verify-only kit (a public key or a remote JWKS, no signing key): login and refresh
+ * answer `404 {"detail": "This server only verifies tokens; ...", "code": "verify_only"}` at once, before any
+ * body is read or password checked; `/verify/` and anything else go to the router.
+ */
+export function verifyOnlyRouter(
+  router: (req: Request, res: Response, next: NextFunction) => void,
+  renderError: ErrorRenderer,
+) {
+  const headers = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
+  return function tokenRouter(req: Request, res: Response, next: NextFunction): void {
+    if (ISSUING_PATHS.has(routePath(req.url))) return renderError(new VerifyOnlyError(), req, res, headers);
+    router(req, res, next);
+  };
+}
