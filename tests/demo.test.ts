@@ -1,39 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startDemo, type Demo } from './helpers/demo';
 import { startRedisServer, type RedisServer } from './stores/redis-server';
 import request from 'supertest';
 import { decodePart, forge } from './helpers/jwt';
 
-const root = join(__dirname, '..');
 const scratch = mkdtempSync(join(tmpdir(), 'sjwt-demo-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const FLAG_SECRET = 'flag-secret-9f8e7d6c5b4a39281706f5e4d3c2b1a0-abcdefghijklmnop';
 const ENV_SECRET = 'env-secret-0a1b2c3d4e5f60718293a4b5c6d7e8f9-qrstuvwxyzabcdef';
 
-/** Starts the demo exactly as `npm start` does (tsx demo-app/server.ts), on a free port. */
-function startDemo(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; base: string; output: () => string }> {
-  const child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), 'demo-app/server.ts', ...args], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', DEMO_DB: join(scratch, `demo-${Math.random()}.sqlite3`), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /demo on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (match && out.includes('curl')) resolve({ child, base: match[1]!, output: () => out });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`demo exited with ${code}: ${out}`)));
-  });
-}
-
 describe('the demo app, started as npm start starts it', () => {
-  let demo: Awaited<ReturnType<typeof startDemo>>;
+  let demo: Demo;
 
   beforeAll(async () => {
     demo = await startDemo(['--jwt-secret', FLAG_SECRET], {
@@ -89,7 +68,7 @@ describe('the demo app refuses bad configuration', () => {
 
 describe('two demo processes sharing one Redis (JWT_STORE=redis://...)', () => {
   let redis: RedisServer;
-  const demos: Awaited<ReturnType<typeof startDemo>>[] = [];
+  const demos: Demo[] = [];
 
   beforeAll(async () => {
     redis = await startRedisServer();
@@ -103,7 +82,7 @@ describe('two demo processes sharing one Redis (JWT_STORE=redis://...)', () => {
   });
 
   it('a logout on one is refused by the other within a second', async () => {
-    const [a, b] = demos as [Awaited<ReturnType<typeof startDemo>>, Awaited<ReturnType<typeof startDemo>>];
+    const [a, b] = demos as [Demo, Demo];
     const pair = (await request(a.base).post('/api/token/').send({ username: 'vitor', password: '123' })).body;
     expect((await request(b.base).get('/hello/').set('Authorization', `Bearer ${pair.access}`)).status).toBe(200);
     expect((await request(a.base).post('/api/token/blacklist/').send({ refresh: pair.refresh })).status).toBe(200);

@@ -1,36 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import { startDemo as startAnyDemo, type Demo } from '../helpers/demo';
 import { decodePart, forge } from '../helpers/jwt';
-import { keyPairFor, makeKeyApp, pem, ROOT, SECRETS } from '../helpers/keys';
+import { keyPairFor, makeKeyApp, pem, SECRETS } from '../helpers/keys';
 
-interface Demo {
-  child: ChildProcess;
-  base: string;
-}
-
-/** Starts the demo as `npm start` does (tsx demo-app/server.ts) on a free port, with this environment. */
-function startDemo(args: string[], env: Record<string, string>): Promise<Demo> {
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'demo-app/server.ts', ...args], {
-    cwd: ROOT,
-    // Empty values unset what the test runner's own environment may hold.
-    env: { ...process.env, PORT: '0', JWT_SECRET: '', JWT_SECRET_FILE: '', JWT_LOGIN_THROTTLE: 'off', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /demo on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (match && out.includes('jwks.json')) resolve({ child, base: match[1]! });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`demo exited with ${code}: ${out}`)));
-  });
-}
+/** The demo with login throttling off: these tests log in often. */
+const startDemo = (args: string[], env: Record<string, string>) => startAnyDemo(args, { JWT_LOGIN_THROTTLE: 'off', ...env });
 
 const login = (base: string) => request(base).post('/api/token/').send({ username: 'vitor', password: '123' });
 
