@@ -6,34 +6,63 @@ import { hashPassword, BCRYPT_MAX_BYTES } from '../lib';
 import { SqliteUsers } from './db';
 import { demoDbPath } from './settings';
 
-function askHidden(prompt: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const input = process.stdin;
-    process.stdout.write(prompt);
-    let value = '';
-    const raw = input.isTTY;
-    if (raw) input.setRawMode(true);
-    input.resume();
-    input.setEncoding('utf8');
-    const done = (err?: Error) => {
-      input.off('data', onData);
-      if (raw) input.setRawMode(false);
-      input.pause();
-      process.stdout.write('\n');
-      if (err) reject(err);
-      else resolve(value);
-    };
-    const onData = (chunk: string) => {
-      for (const char of chunk) {
-        if (char === '\n' || char === '\r' || char === '\u0004') return done();
-        if (char === '\u0003') return done(new Error('cancelled'));
-        if (char === '\u007f' || char === '\b') value = value.slice(0, -1);
-        else value += char;
-      }
-    };
-    input.on('data', onData);
-    input.on('end', () => done());
+/**
+ * Reads lines from standard input without echo (raw mode on a terminal). Characters typed ahead, or piped in
+ * one chunk, are kept for the next question.
+ */
+function hiddenReader() {
+  const input = process.stdin;
+  let pending = '';
+  let ended = false;
+  input.setEncoding('utf8');
+  input.on('end', () => {
+    ended = true;
   });
+
+  return function ask(prompt: string): Promise<string> {
+    process.stdout.write(prompt);
+    const raw = input.isTTY === true;
+    if (raw) input.setRawMode(true);
+    return new Promise((resolve, reject) => {
+      const finish = (err: Error | null, value = '') => {
+        input.off('data', onData);
+        input.off('end', onEnd);
+        if (raw) input.setRawMode(false);
+        input.pause();
+        process.stdout.write('\n');
+        if (err) reject(err);
+        else resolve(value);
+      };
+      const scan = (): boolean => {
+        let value = '';
+        for (let i = 0; i < pending.length; i++) {
+          const char = pending[i]!;
+          if (char === '\n' || char === '\r' || char === '\u0004') {
+            pending = pending.slice(i + (char === '\r' && pending[i + 1] === '\n' ? 2 : 1));
+            finish(null, value);
+            return true;
+          }
+          if (char === '\u0003') {
+            finish(new Error('cancelled'));
+            return true;
+          }
+          if (char === '\u007f' || char === '\b') value = value.slice(0, -1);
+          else value += char;
+        }
+        return false;
+      };
+      const onData = (chunk: string) => {
+        pending += chunk;
+        scan();
+      };
+      const onEnd = () => finish(null, pending.replace(/[\r\n]+$/, ''));
+      if (scan()) return;
+      if (ended) return onEnd();
+      input.on('data', onData);
+      input.on('end', onEnd);
+      input.resume();
+    });
+  };
 }
 
 async function main(): Promise<number> {
@@ -48,8 +77,9 @@ async function main(): Promise<number> {
       console.error(`Error: That username is already taken.`);
       return 1;
     }
-    const password = await askHidden('Password: ');
-    const again = await askHidden('Password (again): ');
+    const ask = hiddenReader();
+    const password = await ask('Password: ');
+    const again = await ask('Password (again): ');
     if (password !== again) {
       console.error("Error: Your passwords didn't match.");
       return 1;
