@@ -50,7 +50,7 @@ export function simpleJwt<U = any>(options: Options<U>): SimpleJwt {
   const config = resolveOptions(options);
   const tokens = createTokenService(config);
   const renderError = createErrorRenderer(config.wwwAuthenticate, config.logger, config.renderError);
-  const passwords = createPasswordChecker(config.bcryptRounds, (message) => config.logger.warn(`[express-simplejwt] ${message}`));
+  const passwords = createPasswordChecker(config.bcryptRounds, (message) => config.logger.warn(`[express-simplejwt] ${message}`), config.bcryptCompare);
   void passwords.warmUp();
   const sessions = createSessionManager(config, tokens);
   tokens.setRevocationCheck(sessions.revocationCheck);

@@ -5,6 +5,7 @@ import type { AuthError } from '../errors';
 import type { Duration } from './duration';
 import type { Logger, WarningCode } from './warnings';
 import type { TokenStore } from '../stores/types';
+import type { HashingPoolOptions } from '../passwords/pool';
 
 /** What a host callback may return: the value, or a promise of it. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -146,6 +147,8 @@ export interface Options<U = any> {
   loginThrottle?: LoginThrottle;
   /** Largest body the token endpoints read, in bytes. Default `16384`. */
   bodyLimit?: number;
+  /** Where bcrypt runs: worker threads (default: cores - 1, shared by the process) with a cap on pending comparisons (503 beyond it); `false` runs bcryptjs on the main thread. */
+  passwordHashing?: HashingPoolOptions | false;
   /** bcrypt cost used by `hashPassword()` and the dummy hash of unknown users. Default `10`. */
   bcryptRounds?: number;
   /** Clock in milliseconds since the epoch; tests inject one. Default `Date.now`. */
@@ -200,6 +203,7 @@ export const OPTION_KEYS: Record<keyof Required<Options>, true> = {
   sessionLimitPolicy: true,
   loginThrottle: true,
   bodyLimit: true,
+  passwordHashing: true,
   bcryptRounds: true,
   clock: true,
   logger: true,

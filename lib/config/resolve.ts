@@ -5,6 +5,7 @@ import { parseDuration } from './duration';
 import { resolveKeySet, type KeySet } from '../keys/keyset';
 import { OPTION_KEYS, type Algorithm, type MaybePromise, type Options, type TokenReuseEvent } from './options';
 import { MemoryStore } from '../stores/memory';
+import { createHashingPool, sharedHashingPool, type BcryptCompare } from '../passwords/pool';
 import { assertStore, type TokenStore } from '../stores/types';
 import { parseRate, type Rate } from './rate';
 import { createWarner, type Logger, type WarningCode } from './warnings';
@@ -51,6 +52,8 @@ export interface Config<U = any> {
   loginThrottle: { rate: Rate; store: RateLimitStore | undefined } | false;
   bodyLimit: number;
   bcryptRounds: number;
+  /** bcrypt comparisons: the shared worker pool, a custom one, or the main thread. */
+  bcryptCompare: BcryptCompare;
   clock: () => number;
   logger: Logger;
   warn: (code: WarningCode, message: string) => void;
@@ -220,6 +223,23 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
   }
   const reuseInterval = options.reuseInterval === undefined || options.reuseInterval === 0 ? 0 : parseDuration(options.reuseInterval, 'reuseInterval');
 
+  const hashing = options.passwordHashing;
+  let bcryptCompare: BcryptCompare;
+  if (hashing === undefined) bcryptCompare = sharedHashingPool().compare;
+  else if (hashing === false) bcryptCompare = createHashingPool({ threads: 0, maxPending: Number.MAX_SAFE_INTEGER }).compare;
+  else if (typeof hashing === 'object' && hashing !== null) {
+    const { threads, maxPending } = hashing;
+    if (threads !== undefined && (!Number.isSafeInteger(threads) || threads < 0 || threads > 64)) {
+      throw new TypeError(`"passwordHashing.threads" must be a whole number from 0 to 64 (got ${String(threads)})`);
+    }
+    if (maxPending !== undefined && (!Number.isSafeInteger(maxPending) || maxPending < 1)) {
+      throw new TypeError(`"passwordHashing.maxPending" must be a positive whole number (got ${String(maxPending)})`);
+    }
+    bcryptCompare = createHashingPool(hashing).compare;
+  } else {
+    throw new TypeError('"passwordHashing" must be { threads?, maxPending? } or false');
+  }
+
   const claims = {
     userId: checkName(options.userIdClaim, 'userIdClaim', 'user_id'),
     tokenType: checkName(options.tokenTypeClaim, 'tokenTypeClaim', 'token_type'),
@@ -263,6 +283,7 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
     loginThrottle,
     bodyLimit,
     bcryptRounds,
+    bcryptCompare,
     clock,
     logger,
     warn,

@@ -9,6 +9,7 @@ import {
   verifyStoredHash,
   type StoredHash,
 } from './django';
+import type { BcryptCompare } from './pool';
 
 /** bcrypt reads at most this many bytes of a password; the rest would be silently ignored. */
 export { BCRYPT_MAX_BYTES };
@@ -36,7 +37,7 @@ export async function hashPassword(password: string, rounds = 12): Promise<strin
  * same whether or not the user exists: with no hash to compare, it checks against a dummy hash of the same scheme
  * and cost as the last real hash it saw (bcrypt at `defaultRounds` until it has seen one).
  */
-export function createPasswordChecker(defaultRounds: number, onBadHash: (message: string) => void) {
+export function createPasswordChecker(defaultRounds: number, onBadHash: (message: string) => void, compare?: BcryptCompare) {
   let model: StoredHash = dummyLike({ scheme: 'bcrypt', algorithm: 'bcrypt', bcryptHash: '', rounds: defaultRounds });
   let modelCost = costOf(model);
   const reported = new Set<string>();
@@ -57,7 +58,7 @@ export function createPasswordChecker(defaultRounds: number, onBadHash: (message
   async function check(password: string, hash: string | null | undefined): Promise<boolean> {
     const stored = typeof hash === 'string' ? (parseBcryptHash(hash) ?? parseDjangoHash(hash)) : undefined;
     if (typeof hash === 'string' && stored === undefined && !hash.startsWith('!')) reportOnce(hash);
-    const ok = await verifyStoredHash(password, stored ?? model);
+    const ok = await verifyStoredHash(password, stored ?? model, compare);
     if (stored !== undefined) {
       const cost = costOf(stored);
       if (cost !== modelCost) {

@@ -1,5 +1,6 @@
 import { createHash, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcryptjs';
+import type { BcryptCompare } from './pool';
 import type * as Argon2 from '@node-rs/argon2';
 
 /**
@@ -89,7 +90,7 @@ function pbkdf2Async(password: string, salt: string, iterations: number, bytes: 
  * Checks `password` against a parsed hash. Every scheme costs what the hash says, whether or not it matches:
  * PBKDF2 compares in constant time, bcryptjs and argon2 compare their own way.
  */
-export async function verifyStoredHash(password: string, stored: StoredHash): Promise<boolean> {
+export async function verifyStoredHash(password: string, stored: StoredHash, compare: BcryptCompare = bcrypt.compare): Promise<boolean> {
   switch (stored.scheme) {
     case 'pbkdf2': {
       const digest = stored.algorithm === 'pbkdf2_sha256' ? 'sha256' : 'sha1';
@@ -99,11 +100,11 @@ export async function verifyStoredHash(password: string, stored: StoredHash): Pr
     case 'bcrypt': {
       if (stored.algorithm === 'bcrypt_sha256') {
         // Django's BCryptSHA256PasswordHasher: bcrypt over the hex SHA-256 digest, so no 72-byte limit.
-        return bcrypt.compare(createHash('sha256').update(password, 'utf8').digest('hex'), stored.bcryptHash);
+        return compare(createHash('sha256').update(password, 'utf8').digest('hex'), stored.bcryptHash);
       }
       const tooLong = Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES;
       // A password bcrypt would truncate never matches, but still costs one comparison.
-      const ok = await bcrypt.compare(tooLong ? password.slice(0, 1) : password, stored.bcryptHash);
+      const ok = await compare(tooLong ? password.slice(0, 1) : password, stored.bcryptHash);
       return ok && !tooLong;
     }
     case 'argon2':
