@@ -103,8 +103,8 @@ export function resolveCookieOptions(value: boolean | CookieOptions | undefined)
     if (typeof domain !== 'string' || !DOMAIN.test(domain)) {
       throw new TypeError(`"cookies.domain" must be a domain name such as 'example.com' (or leave it out for host-only cookies)`);
     }
-    for (const [name, cookie] of [['accessCookieName', accessName], ['csrfCookieName', csrfName]] as const) {
-      if (cookie.startsWith('__Host-')) {
+    for (const [name, cookie, used] of [['accessCookieName', accessName, access], ['csrfCookieName', csrfName, true]] as const) {
+      if (used && cookie.startsWith('__Host-')) {
         throw new TypeError(`"cookies.${name}" starts with __Host-, which browsers refuse with a Domain; name it without the prefix to use "cookies.domain"`);
       }
     }
