@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import { simpleJwt, type Options, type SimpleJwt } from '../lib';
-import type { DemoUser } from './users';
+import { isDemoAdmin, type DemoUser } from './users';
 
 /** Where the demo finds its users: the SQLite table, or an in-memory table in tests. */
 export interface UserLookup {
@@ -9,8 +9,9 @@ export interface UserLookup {
 }
 
 /**
- * The tutorial's app: `/api/token/` endpoints, `GET /hello/` behind `authenticate()`, and the public keys at
- * `/.well-known/jwks.json` (an empty set with an HMAC secret).
+ * The tutorial's app: `/api/token/` endpoints, `GET /hello/` behind `authenticate()`, the public keys at
+ * `/.well-known/jwks.json` (an empty set with an HMAC secret), and the lifetimes router for the `admin` user at
+ * `/api/admin/token-lifetimes/`.
  *
  * @example
  * const { app } = createDemoApp(new SqliteUsers('demo.sqlite3'), { secret: process.env.JWT_SECRET });
@@ -20,12 +21,14 @@ export function createDemoApp(users: UserLookup, options: Partial<Options<DemoUs
   const auth = simpleJwt<DemoUser>({
     findUserByUsername: (username) => users.findByUsername(username),
     findUserById: (id) => users.findById(id),
+    isAdmin: isDemoAdmin,
     ...options,
   });
 
   const app = express();
   app.disable('x-powered-by');
   app.use('/api/token', auth.router);
+  app.use('/api/admin/token-lifetimes', auth.adminRouter);
   app.get('/.well-known/jwks.json', auth.jwksHandler);
   app.get('/hello/', auth.authenticate(), (_req, res) => {
     res.json({ message: 'Hello, World!' });

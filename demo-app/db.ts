@@ -26,10 +26,9 @@ export class SqliteUsers {
     this.byName = this.db.prepare('SELECT id, username, password, is_active FROM users WHERE username = ?');
     this.byId = this.db.prepare('SELECT id, username, password, is_active FROM users WHERE id = ?');
     this.insert = this.db.prepare('INSERT INTO users (id, username, password, is_active) VALUES (?, ?, ?, ?)');
-    const count = this.db.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number };
-    if (count.n === 0) {
-      for (const user of SEED_USERS) this.insert.run(user.id, user.username, user.password, user.isActive ? 1 : 0);
-    }
+    // Seed users missing from the file (a database from an older demo gets the admin user too).
+    const seed = this.db.prepare('INSERT OR IGNORE INTO users (id, username, password, is_active) VALUES (?, ?, ?, ?)');
+    for (const user of SEED_USERS) seed.run(user.id, user.username, user.password, user.isActive ? 1 : 0);
   }
 
   findByUsername(username: string): DemoUser | undefined {

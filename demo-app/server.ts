@@ -12,6 +12,7 @@ function main(): void {
   let store: TokenStore;
   let started;
   let redis: Redis | undefined;
+  let kitOptions: ReturnType<typeof kitOptionsFromEnv> = {};
   try {
     const dbPath = demoDbPath(env);
     users = new SqliteUsers(dbPath);
@@ -23,7 +24,8 @@ function main(): void {
       redis.on('error', () => undefined); // the kit reports store outages itself (503 store_unavailable)
       store = new RedisStore(redis);
     }
-    started = createDemoApp(users, { ...kitOptionsFromEnv(process.argv.slice(2), env), store });
+    kitOptions = kitOptionsFromEnv(process.argv.slice(2), env);
+    started = createDemoApp(users, { ...kitOptions, store });
   } catch (err) {
     console.error(`demo-app: ${(err as Error).message}`);
     process.exit(2);
@@ -32,7 +34,31 @@ function main(): void {
   const server = app.listen(port, host, () => {
     const address = server.address();
     const base = `http://${host}:${typeof address === 'object' && address ? address.port : port}`;
-    console.log(`express-simplejwt demo on ${base}  (users: vitor / 123 active, sleeper / 123 inactive)
+    const cookies = kitOptions.cookies;
+    const refreshCookie = cookies ? '__Secure-refresh_token' : undefined;
+    const extras: string[] = [];
+    if (kitOptions.slidingTokens) {
+      extras.push(`Sliding tokens (JWT_SLIDING_TOKENS): one token, refreshable after its exp until its refresh_exp:
+  http post ${base}/api/token/sliding/ username=vitor password=123
+  http ${base}/hello/ "Authorization: Bearer <token>"
+  http post ${base}/api/token/sliding/refresh/ token=<token>
+  http post ${base}/api/token/blacklist/ refresh=<token>
+`);
+    }
+    if (kitOptions.refreshByBearer) {
+      extras.push(`Refresh by Bearer (JWT_REFRESH_BY_BEARER), as HarperDB's refresh_operation_token:
+  http post ${base}/api/token/refresh/ "Authorization: Bearer <refresh>"
+`);
+    }
+    if (cookies) {
+      extras.push(`Cookies (JWT_COOKIES): login sets ${refreshCookie} (HttpOnly, Secure, Path=/api/token) and __Host-csrftoken;
+a cookie-borne refresh or logout must echo the CSRF cookie in X-CSRFToken (HTTPie keeps no Secure cookie over http, so pass them):
+  http -v post ${base}/api/token/ username=vitor password=123
+  http post ${base}/api/token/refresh/ "Cookie: ${refreshCookie}=<refresh>; __Host-csrftoken=<csrf>" X-CSRFToken:<csrf>
+  http post ${base}/api/token/blacklist/ "Cookie: ${refreshCookie}=<refresh>; __Host-csrftoken=<csrf>" X-CSRFToken:<csrf>
+`);
+    }
+    console.log(`express-simplejwt demo on ${base}  (users: vitor / 123 active, sleeper / 123 inactive, admin / admin-demo-password)
 
 HTTPie:
   http post ${base}/api/token/ username=vitor password=123
@@ -48,6 +74,10 @@ curl:
   curl -X POST ${base}/api/token/refresh/ -H 'Content-Type: application/json' -d '{"refresh": "<refresh>"}'
   curl -X POST ${base}/api/token/blacklist/ -H 'Content-Type: application/json' -d '{"refresh": "<refresh>"}'
 
+Token lifetimes (log in as admin first):
+  http ${base}/api/admin/token-lifetimes/ "Authorization: Bearer <admin access>"
+  http put ${base}/api/admin/token-lifetimes/ "Authorization: Bearer <admin access>" access_token_lifetime=10m refresh_token_lifetime=1d${kitOptions.slidingTokens ? ' sliding_token_lifetime=5m sliding_token_refresh_lifetime=1d' : ''}
+${extras.length > 0 ? `\n${extras.join('\n')}` : ''}
 Public keys (RS/PS/ES): ${base}/.well-known/jwks.json
 `);
   });

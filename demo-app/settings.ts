@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Algorithm, Options } from '../lib';
+import type { Algorithm, CookieOptions, Options } from '../lib';
 import type { DemoUser } from './users';
 
 /** The demo database: `DEMO_DB`, default `demo-app/demo.sqlite3`. */
@@ -23,6 +23,18 @@ function bool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
   if (/^(1|true|yes|on)$/i.test(value)) return true;
   if (/^(0|false|no|off)$/i.test(value)) return false;
   throw new TypeError(`${name} must be true or false (got ${JSON.stringify(value)})`);
+}
+
+/**
+ * `JWT_COOKIES`: `true` puts the refresh token in an HttpOnly cookie (the access token stays in the body, for
+ * the `Authorization` header); `access` puts both in cookies (then state-changing requests need the CSRF token).
+ */
+export function parseCookieSetting(value: string | undefined): boolean | CookieOptions | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (/^access$/i.test(value)) return { accessCookie: true };
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new TypeError(`JWT_COOKIES must be true, false or access (got ${JSON.stringify(value)})`);
 }
 
 /** Where tokens are kept: `JWT_STORE=memory | sqlite:<path> | redis://host:port/db`. */
@@ -55,6 +67,9 @@ export function kitOptionsFromEnv(argv: readonly string[], env: NodeJS.ProcessEn
     rotateRefreshTokens: bool(env, 'JWT_ROTATE_REFRESH_TOKENS'),
     blacklistAfterRotation: bool(env, 'JWT_BLACKLIST_AFTER_ROTATION'),
     revokeAccessTokens: bool(env, 'JWT_REVOKE_ACCESS_TOKENS'),
+    slidingTokens: bool(env, 'JWT_SLIDING_TOKENS'),
+    refreshByBearer: bool(env, 'JWT_REFRESH_BY_BEARER'),
+    cookies: parseCookieSetting(env.JWT_COOKIES),
   };
   for (const key of Object.keys(options) as (keyof typeof options)[]) {
     if (options[key] === undefined) delete options[key];

@@ -14,7 +14,15 @@ export type {
   JwksUriOptions,
   LoginThrottle,
   MaybePromise,
+  AuthTokenClass,
+  CookieOptions,
+  LoginFailedEvent,
+  LoginFailureReason,
 } from './config/options';
+/** Token lifetimes as the admin router and the store keep them (`Infinity`: never expires). */
+export { NEVER_EXPIRES, type Lifetimes } from './tokens/lifetimes';
+/** The strict `Cookie` header reader the cookie transport uses. */
+export { readCookie } from './http/cookies';
 /** Public JSON Web Keys, as `auth.jwks()` returns them, and the RFC 7638 thumbprint. */
 export { publicJwk, jwkThumbprint, type PublicJwk, type JwkSet } from './keys/jwk';
 /** Durations (`'5m'`, `'1d'`) and DRF-style rates (`'10/15m'`), as the options parse them. */

@@ -1,6 +1,8 @@
 import type { AuthenticateOptions, Options } from './config/options';
 import { resolveOptions } from './config/resolve';
+import { createAdminRouter } from './http/admin';
 import { createAuthenticate } from './http/authenticate';
+import { createCookieTransport } from './http/cookies';
 import { createJwksHandler } from './http/jwks';
 import { createErrorRenderer } from './http/respond';
 import { createTokenRouter } from './http/router';
@@ -16,6 +18,11 @@ import type { Request, RequestHandler, Response } from 'express';
 export interface SimpleJwt {
   /** The token endpoints (`/`, `/refresh/`, `/verify/`); mount with `app.use('/api/token', auth.router)`. */
   router: RequestHandler;
+  /**
+   * `GET` / `PUT` / `PATCH` of the token lifetimes, for admins (`isAdmin`); mount it yourself:
+   * `app.use('/api/admin/token-lifetimes', auth.adminRouter)`.
+   */
+  adminRouter: RequestHandler;
   /** Middleware factory: `app.get('/hello/', auth.authenticate(), handler)`. */
   authenticate: (options?: AuthenticateOptions) => RequestHandler;
   /** Low-level token operations, for tests and custom endpoints. */
@@ -44,6 +51,7 @@ export interface SimpleJwt {
  * });
  * app.use('/api/token', auth.router);
  * app.get('/hello/', auth.authenticate(), (req, res) => res.json({ message: 'Hello, World!' }));
+ * app.use('/api/admin/token-lifetimes', auth.adminRouter); // with isAdmin: (user) => user.isStaff
  * app.get('/.well-known/jwks.json', auth.jwksHandler); // with RS/PS/ES keys
  */
 export function simpleJwt<U = any>(options: Options<U>): SimpleJwt {
@@ -54,13 +62,16 @@ export function simpleJwt<U = any>(options: Options<U>): SimpleJwt {
   void passwords.warmUp();
   const sessions = createSessionManager(config, tokens);
   tokens.setRevocationCheck(sessions.revocationCheck);
-  const authenticate = createAuthenticate(config, tokens, renderError);
-  const tokenRouter = createTokenRouter(config, tokens, sessions, passwords, authenticate(), renderError);
+  const cookies = config.cookies && createCookieTransport(config.cookies, tokens.now);
+  const authenticate = createAuthenticate(config, tokens, renderError, cookies);
+  const requireAuth = authenticate();
+  const tokenRouter = createTokenRouter(config, tokens, sessions, passwords, requireAuth, renderError, cookies);
   const ready = config.store.init?.();
   if (ready) ready.catch((err: unknown) => config.logger.error(`[express-simplejwt] store init failed: ${String((err as Error)?.message ?? err)}`));
   const jwksJson = JSON.stringify(config.keys.jwks);
   return {
     router: (tokens.canSign ? tokenRouter : verifyOnlyRouter(tokenRouter, renderError)) as RequestHandler,
+    adminRouter: createAdminRouter(config, sessions, requireAuth, renderError) as RequestHandler,
     authenticate,
     tokens,
     store: config.store,

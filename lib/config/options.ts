@@ -64,6 +64,52 @@ export interface JwksUriOptions {
 /** Login throttling: a DRF-style rate (`'10/15m'`), `false` to turn it off, or a rate with a shared store. */
 export type LoginThrottle = string | false | { rate: string; store?: RateLimitStore };
 
+/** A token class `authenticate()` accepts, as simplejwt's `AUTH_TOKEN_CLASSES`: `AccessToken` or `SlidingToken`. */
+export type AuthTokenClass = 'access' | 'sliding';
+
+/**
+ * Cookie transport (`cookies: true` or an object): the refresh token travels in an `HttpOnly; Secure;
+ * SameSite=Strict` cookie scoped to the token router's path, optionally the access token too. Requests that a
+ * cookie authenticates and that change state need the CSRF token (double submit: the CSRF cookie's value sent
+ * back in the CSRF header).
+ *
+ * @example
+ * cookies: { accessCookie: true }   // refresh and access in cookies; the front end echoes __Host-csrftoken in X-CSRFToken
+ */
+export interface CookieOptions {
+  /** The refresh token's cookie (HttpOnly, `Path` = the token router's mount path). Default `'__Secure-refresh_token'`. */
+  refreshCookieName?: string;
+  /** Whether the JSON bodies of login and refresh still carry the refresh token. Default `false` (script cannot read it). */
+  refreshInBody?: boolean;
+  /** The access token (or the sliding token) travels in a cookie too, and `authenticate()` reads it when no header is sent. Default `false`. */
+  accessCookie?: boolean;
+  /** The access token's cookie (HttpOnly, `Path=/`). Default `'__Host-access_token'`. */
+  accessCookieName?: string;
+  /** Whether the JSON bodies still carry the access (or sliding) token. Default `true`, or `false` with `accessCookie`. */
+  accessInBody?: boolean;
+  /** The CSRF cookie (readable by script, `Path=/`). Default `'__Host-csrftoken'`. */
+  csrfCookieName?: string;
+  /** The header that must echo the CSRF cookie. Default `'X-CSRFToken'` (Django's). */
+  csrfHeaderName?: string;
+  /** `SameSite` of every cookie. Default `'Strict'`. */
+  sameSite?: 'Strict' | 'Lax';
+  /** `Domain` of the cookies. Default none (host-only); names starting with `__Host-` cannot take one. */
+  domain?: string;
+}
+
+/** Why a login failed, as `onLoginFailed` learns it (never sent to the client, which always gets one answer). */
+export type LoginFailureReason = 'unknown_user' | 'wrong_password' | 'inactive' | 'invalid_credentials' | 'throttled' | 'session_limit';
+
+/** What `onLoginFailed` learns. The password is never passed. */
+export interface LoginFailedEvent {
+  /** The username (or `usernameField` value) as sent. */
+  username: string;
+  /** `unknown_user`, `wrong_password`, `inactive` (right password), `invalid_credentials` (`verifyCredentials` said no), `throttled`, `session_limit`. */
+  reason: LoginFailureReason;
+  /** The client's address (`req.ip`). */
+  ip: string | undefined;
+}
+
 /**
  * Every option of `simpleJwt()`. `U` is the host's user type. Only `findUserById` is always required;
  * `findUserByUsername` (or `verifyCredentials`) is required for the login endpoint.
@@ -89,10 +135,26 @@ export interface Options<U = any> {
   audience?: string | string[];
   /** `iss` claim: set on every token issued, and required on every token verified. Default: none. */
   issuer?: string;
-  /** Access token lifetime, seconds or `'5m'`-style. Default `'5m'`. */
-  accessTokenLifetime?: Duration;
+  /** Access token lifetime, seconds or `'5m'`-style (`null`: never expires, only with `dangerouslyAllowNonExpiringTokens`). Default `'5m'`. */
+  accessTokenLifetime?: Duration | null;
   /** Refresh token lifetime. Default `'1d'`. */
-  refreshTokenLifetime?: Duration;
+  refreshTokenLifetime?: Duration | null;
+  /** Serves `POST /sliding/` and `/sliding/refresh/` (simplejwt's sliding tokens). Default `false`. */
+  slidingTokens?: boolean;
+  /** Sliding token lifetime (its `exp`, renewed by each sliding refresh). Default `'5m'`. */
+  slidingTokenLifetime?: Duration | null;
+  /** How long after login a sliding token may still be refreshed (its `refresh_exp`, which never moves). Default `'1d'`. */
+  slidingTokenRefreshLifetime?: Duration | null;
+  /** Token classes `authenticate()` accepts, tried in order. Default `['access']`, or `['access', 'sliding']` with `slidingTokens`. */
+  authTokenClasses?: AuthTokenClass[];
+  /** `POST /refresh/` (and `/sliding/refresh/`) without the body field take the token from the `Authorization` header, as HarperDB's `refresh_operation_token`. Default `false`. */
+  refreshByBearer?: boolean;
+  /** Cookie transport for browsers: `true` for the secure defaults, or `CookieOptions`. Default `false`. */
+  cookies?: boolean | CookieOptions;
+  /** Who may read and change the lifetimes through `auth.adminRouter`. Without it the admin router refuses everyone (403). */
+  isAdmin?: (user: U, req: Request) => MaybePromise<boolean>;
+  /** Allows lifetimes of `null`: tokens without `exp` (TuGraph's "unlimited tokens"). Logs a warning at start-up that cannot be silenced. Default `false`. */
+  dangerouslyAllowNonExpiringTokens?: boolean;
   /** Tolerance for `exp`, `nbf` and `iat`, seconds or `'30s'`-style. Default `0`. */
   leeway?: Duration | 0;
   /** Looks a user up for login. Return `null`/`undefined` when there is none. */
@@ -109,6 +171,12 @@ export interface Options<U = any> {
   isUserActive?: (user: U) => boolean;
   /** Extra claims for a user's tokens, added at login and carried into access tokens on refresh. */
   customClaims?: (user: U) => MaybePromise<Record<string, unknown>>;
+  /** Extra fields of the login answers, after `refresh`/`access` (or `token`), e.g. the user's profile. */
+  loginResponse?: (user: U, req: Request) => MaybePromise<Record<string, unknown>>;
+  /** Called after a successful login (e.g. to update the last login); awaited, and a throw is logged, not answered. */
+  onLoginSuccess?: (user: U, req: Request) => void | Promise<void>;
+  /** Called after a failed login (audit); not awaited, so its own latency cannot tell the reasons apart. */
+  onLoginFailed?: (event: LoginFailedEvent, req: Request) => void | Promise<void>;
   /** Name of the user id claim. Default `'user_id'`. */
   userIdClaim?: string;
   /** Name of the token type claim. Default `'token_type'`. */
@@ -176,6 +244,14 @@ export const OPTION_KEYS: Record<keyof Required<Options>, true> = {
   issuer: true,
   accessTokenLifetime: true,
   refreshTokenLifetime: true,
+  slidingTokens: true,
+  slidingTokenLifetime: true,
+  slidingTokenRefreshLifetime: true,
+  authTokenClasses: true,
+  refreshByBearer: true,
+  cookies: true,
+  isAdmin: true,
+  dangerouslyAllowNonExpiringTokens: true,
   leeway: true,
   findUserByUsername: true,
   findUserById: true,
@@ -184,6 +260,9 @@ export const OPTION_KEYS: Record<keyof Required<Options>, true> = {
   getPasswordHash: true,
   isUserActive: true,
   customClaims: true,
+  loginResponse: true,
+  onLoginSuccess: true,
+  onLoginFailed: true,
   userIdClaim: true,
   tokenTypeClaim: true,
   jtiClaim: true,

@@ -3,7 +3,17 @@ import type { Store as RateLimitStore } from 'express-rate-limit';
 import type { AuthError } from '../errors';
 import { parseDuration } from './duration';
 import { resolveKeySet, type KeySet } from '../keys/keyset';
-import { OPTION_KEYS, type Algorithm, type MaybePromise, type Options, type TokenReuseEvent } from './options';
+import {
+  OPTION_KEYS,
+  type Algorithm,
+  type AuthTokenClass,
+  type LoginFailedEvent,
+  type MaybePromise,
+  type Options,
+  type TokenReuseEvent,
+} from './options';
+import { resolveCookieOptions, type CookieConfig } from '../http/cookies';
+import { MAX_LIFETIME, type Lifetimes } from '../tokens/lifetimes';
 import { MemoryStore } from '../stores/memory';
 import { createHashingPool, sharedHashingPool, type BcryptCompare } from '../passwords/pool';
 import { assertStore, type TokenStore } from '../stores/types';
@@ -20,8 +30,24 @@ export interface Config<U = any> {
   audience: string | readonly string[] | undefined;
   /** `iss` written on issue and required on verify. */
   issuer: string | undefined;
+  /** Start-up access lifetime in seconds (`Infinity`: no `exp`); the admin router may override it in the store. */
   accessLifetime: number;
+  /** Start-up refresh lifetime in seconds (`Infinity`: no `exp`). */
   refreshLifetime: number;
+  /** Every start-up lifetime, access, refresh and sliding (`Infinity`: never expires). */
+  lifetimes: Lifetimes;
+  /** `dangerouslyAllowNonExpiringTokens`: tokens without `exp` verify, and lifetimes may be `Infinity`. */
+  allowNonExpiring: boolean;
+  slidingTokens: boolean;
+  /** The token classes `authenticate()` tries, in order. */
+  authTokenClasses: readonly AuthTokenClass[];
+  refreshByBearer: boolean;
+  /** Cookie transport, when on. */
+  cookies: CookieConfig | undefined;
+  isAdmin: ((user: U, req: Request) => MaybePromise<boolean>) | undefined;
+  loginResponse: ((user: U, req: Request) => MaybePromise<Record<string, unknown>>) | undefined;
+  onLoginSuccess: ((user: U, req: Request) => void | Promise<void>) | undefined;
+  onLoginFailed: ((event: LoginFailedEvent, req: Request) => void | Promise<void>) | undefined;
   leeway: number;
   findUserByUsername: ((username: string, req: Request) => MaybePromise<U | null | undefined>) | undefined;
   findUserById: (id: string) => MaybePromise<U | null | undefined>;
@@ -115,6 +141,37 @@ function checkIssuer(value: unknown): string | undefined {
   throw new TypeError(`"issuer" must be a non-empty string such as 'https://auth.example.com'`);
 }
 
+/** A lifetime option: a duration, or `null` (never) with `dangerouslyAllowNonExpiringTokens`; `Infinity` stands for never. */
+function checkLifetime(value: unknown, name: string, fallback: number, allowNever: boolean): number {
+  if (value === undefined) return fallback;
+  if (value === null) {
+    if (allowNever) return Infinity;
+    throw new TypeError(`"${name}" is null (tokens that never expire); that needs dangerouslyAllowNonExpiringTokens: true, or give a duration such as '5m'`);
+  }
+  const seconds = parseDuration(value, name);
+  if (seconds > MAX_LIFETIME) throw new TypeError(`"${name}" must be at most 100 years (${MAX_LIFETIME} seconds); got ${seconds}`);
+  return seconds;
+}
+
+function checkBoolean(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new TypeError(`"${name}" must be true or false (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+function checkTokenClasses(value: unknown, sliding: boolean): readonly AuthTokenClass[] {
+  if (value === undefined) return Object.freeze(sliding ? ['access', 'sliding'] : ['access']);
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    !value.every((c) => c === 'access' || c === 'sliding') ||
+    new Set(value).size !== value.length
+  ) {
+    throw new TypeError(`"authTokenClasses" must be a non-empty list of 'access' and/or 'sliding', without repeats, such as ['access', 'sliding']`);
+  }
+  return Object.freeze([...(value as AuthTokenClass[])]);
+}
+
 function defaultUserId(user: any): string | number {
   return user?.id;
 }
@@ -149,17 +206,49 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
   checkFunction(options.findUserById, 'findUserById', true);
   checkFunction(options.findUserByUsername, 'findUserByUsername', false);
   checkFunction(options.verifyCredentials, 'verifyCredentials', false);
-  for (const name of ['getUserId', 'getPasswordHash', 'isUserActive', 'customClaims', 'clock', 'renderError', 'onTokenReuse', 'getCredentialsChangedAt'] as const) {
+  for (const name of [
+    'getUserId',
+    'getPasswordHash',
+    'isUserActive',
+    'customClaims',
+    'clock',
+    'renderError',
+    'onTokenReuse',
+    'getCredentialsChangedAt',
+    'isAdmin',
+    'loginResponse',
+    'onLoginSuccess',
+    'onLoginFailed',
+  ] as const) {
     checkFunction(options[name], name, false);
   }
 
-  const accessLifetime = parseDuration(options.accessTokenLifetime ?? 300, 'accessTokenLifetime');
-  const refreshLifetime = parseDuration(options.refreshTokenLifetime ?? 86_400, 'refreshTokenLifetime');
+  const allowNonExpiring = checkBoolean(options.dangerouslyAllowNonExpiringTokens, 'dangerouslyAllowNonExpiringTokens');
+  const accessLifetime = checkLifetime(options.accessTokenLifetime, 'accessTokenLifetime', 300, allowNonExpiring);
+  const refreshLifetime = checkLifetime(options.refreshTokenLifetime, 'refreshTokenLifetime', 86_400, allowNonExpiring);
   if (accessLifetime > refreshLifetime) {
     throw new TypeError(
       `"accessTokenLifetime" (${accessLifetime}s) must not be longer than "refreshTokenLifetime" (${refreshLifetime}s)`,
     );
   }
+  const slidingTokens = checkBoolean(options.slidingTokens, 'slidingTokens');
+  const slidingLifetime = checkLifetime(options.slidingTokenLifetime, 'slidingTokenLifetime', 300, allowNonExpiring);
+  const slidingRefreshLifetime = checkLifetime(options.slidingTokenRefreshLifetime, 'slidingTokenRefreshLifetime', 86_400, allowNonExpiring);
+  if (slidingLifetime > slidingRefreshLifetime) {
+    throw new TypeError(
+      `"slidingTokenLifetime" (${slidingLifetime}s) must not be longer than "slidingTokenRefreshLifetime" (${slidingRefreshLifetime}s)`,
+    );
+  }
+  if (allowNonExpiring) {
+    // Loud on purpose: not a WarningCode the host can silence.
+    logger.warn(
+      '[express-simplejwt] UNLIMITED_TOKENS: DANGER: dangerouslyAllowNonExpiringTokens is on. Tokens without an "exp" claim are ' +
+        'accepted, and lifetimes may be set to never expire: a stolen token then works until it is revoked. Use it only in a closed environment.',
+    );
+  }
+  const authTokenClasses = checkTokenClasses(options.authTokenClasses, slidingTokens);
+  const refreshByBearer = checkBoolean(options.refreshByBearer, 'refreshByBearer');
+  const cookies = resolveCookieOptions(options.cookies);
   const leeway = options.leeway === undefined || options.leeway === 0 ? 0 : parseDuration(options.leeway, 'leeway');
 
   const headerTypes = options.authHeaderTypes ?? ['Bearer'];
@@ -192,7 +281,7 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
   if (!Number.isInteger(bcryptRounds) || bcryptRounds < 4 || bcryptRounds > 31) {
     throw new TypeError(`"bcryptRounds" must be an integer from 4 to 31 (got ${String(bcryptRounds)})`);
   }
-  if (accessLifetime > 3600) {
+  if (accessLifetime > 3600 && Number.isFinite(accessLifetime)) {
     warn('LONG_ACCESS_LIFETIME', `access tokens live ${accessLifetime}s; a stolen one stays usable that long. Prefer minutes and refresh.`);
   }
 
@@ -255,6 +344,16 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
     issuer: checkIssuer(options.issuer),
     accessLifetime,
     refreshLifetime,
+    lifetimes: { access: accessLifetime, refresh: refreshLifetime, sliding: slidingLifetime, slidingRefresh: slidingRefreshLifetime },
+    allowNonExpiring,
+    slidingTokens,
+    authTokenClasses,
+    refreshByBearer,
+    cookies,
+    isAdmin: options.isAdmin,
+    loginResponse: options.loginResponse,
+    onLoginSuccess: options.onLoginSuccess,
+    onLoginFailed: options.onLoginFailed,
     leeway,
     findUserByUsername: options.findUserByUsername,
     findUserById: options.findUserById,

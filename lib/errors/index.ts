@@ -111,6 +111,10 @@ export const TOKEN_MESSAGES = {
   noId: 'Token has no id',
   noType: 'Token has no type',
   wrongType: 'Token has wrong type',
+  /** A sliding token past its `refresh_exp`: it can no longer be refreshed (simplejwt's wording). */
+  refreshExpired: "Token 'refresh_exp' claim has expired",
+  /** A sliding token without `refresh_exp` (allowed only with `dangerouslyAllowNonExpiringTokens`). */
+  noRefreshExp: "Token has no 'refresh_exp' claim",
 } as const;
 export type TokenMessage = (typeof TOKEN_MESSAGES)[keyof typeof TOKEN_MESSAGES];
 
@@ -245,5 +249,22 @@ export class NotFoundError extends AuthError {
   constructor() {
     const detail = 'Not found.';
     super(404, 'not_found', detail, { body: { detail } });
+  }
+}
+
+/**
+ * 403: a state-changing request authenticated by a cookie came without a matching CSRF token (double submit:
+ * the CSRF cookie's value echoed in the CSRF header). The details follow Django's `CSRF Failed: ...` wording.
+ */
+export class CsrfError extends AuthError {
+  constructor(reason: 'CSRF cookie not set.' | 'CSRF token missing.' | 'CSRF token incorrect.') {
+    super(403, 'csrf_failed', `CSRF Failed: ${reason}`);
+  }
+}
+
+/** 403: authenticated, but not allowed (DRF's `PermissionDenied`), e.g. a non-admin on the lifetimes router. */
+export class PermissionDeniedError extends AuthError {
+  constructor() {
+    super(403, 'permission_denied', 'You do not have permission to perform this action.');
   }
 }

@@ -15,6 +15,8 @@ import type { TokenClaims } from '../tokens/codec';
 import type { TokenService } from '../tokens/service';
 import type { ErrorRenderer } from './respond';
 import { isThenable } from '../util';
+import type { TokenClassMessage } from '../errors';
+import { SAFE_METHODS, type CookieTransport } from './cookies';
 
 /** What a header yields: nothing to authenticate with, a malformed header, or a raw token. */
 export type HeaderCredential = { kind: 'none' } | { kind: 'bad' } | { kind: 'token'; token: string };
@@ -76,12 +78,69 @@ function looksLikeRequest(value: unknown): value is Request {
 export const MISSING_PARENS =
   'auth.authenticate is a factory: write app.use(auth.authenticate()) or app.get(path, auth.authenticate(), handler), with the parentheses';
 
+function isTokenError(err: unknown): err is AuthError {
+  return err instanceof AuthError && err.code === 'token_not_valid';
+}
+
 /**
- * Builds `authenticate()`: it checks the header, the token and the user, then sets `req.user` and `req.auth`.
+ * Builds `authenticate()`: it checks the header (or, with access cookies, the cookie and then the CSRF token),
+ * the token against each accepted token class in order, and the user, then sets `req.user` and `req.auth`.
  */
-export function createAuthenticate(config: Config, tokens: TokenService, renderError: ErrorRenderer) {
+export function createAuthenticate(config: Config, tokens: TokenService, renderError: ErrorRenderer, cookies?: CookieTransport) {
   const { authSchemes, authHeaderKey, findUserById, isUserActive, revokeAccessTokens, getCredentialsChangedAt } = config;
-  const tokenClass = { token_class: 'AccessToken', token_type: 'access' };
+  const readAccessCookie = cookies?.config.access ? cookies.readAccess : undefined;
+  /** simplejwt's AUTH_TOKEN_CLASSES: sliding tokens are session tokens, so their revocation is always checked. */
+  const classes = config.authTokenClasses.map((type) => ({
+    type,
+    label: { token_class: type === 'access' ? 'AccessToken' : 'SlidingToken', token_type: type },
+    checkRevocation: type === 'sliding' || revokeAccessTokens,
+  }));
+
+  /** Every class failed the same way (bad signature, expired): one entry each, as simplejwt lists them. */
+  function allFailed(err: unknown): unknown {
+    return isTokenError(err) ? new InvalidTokenError(classes.map((c) => ({ ...c.label, message: err.message })), err) : err;
+  }
+
+  /** Tries the classes from `index` on; the first that accepts the token wins, else one message per class. */
+  function tryClasses(claims: TokenClaims, index: number, messages: TokenClassMessage[]): TokenClaims | Promise<TokenClaims> {
+    for (let i = index; i < classes.length; i++) {
+      const c = classes[i]!;
+      let result: TokenClaims | Promise<TokenClaims>;
+      try {
+        result = tokens.checked(claims, c.type, c.checkRevocation);
+      } catch (err) {
+        if (!isTokenError(err)) throw err;
+        messages.push({ ...c.label, message: err.message });
+        continue;
+      }
+      if (!isThenable(result)) return result;
+      return Promise.resolve(result).catch((err: unknown) => {
+        if (!isTokenError(err)) throw err;
+        messages.push({ ...c.label, message: err.message });
+        return tryClasses(claims, i + 1, messages);
+      });
+    }
+    throw new InvalidTokenError(messages);
+  }
+
+  /** Signature and expiry once, then the classes; synchronous unless a key or the store answers later. */
+  function verifyToken(token: string): TokenClaims | Promise<TokenClaims> {
+    let decoded;
+    try {
+      decoded = tokens.decode(token);
+    } catch (err) {
+      throw allFailed(err);
+    }
+    if (isThenable(decoded)) {
+      return Promise.resolve(decoded).then(
+        (d) => tryClasses(d.claims, 0, []),
+        (err: unknown) => {
+          throw allFailed(err);
+        },
+      );
+    }
+    return tryClasses(decoded.claims, 0, []);
+  }
 
   function authenticate(options?: AuthenticateOptions): RequestHandler;
   function authenticate(this: unknown, ...args: unknown[]): RequestHandler | void {
@@ -116,27 +175,36 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
     }
 
     function authenticateMiddleware(req: Request, res: Response, next: NextFunction): void {
-      const credential = parseAuthorizationHeader(req.headers[authHeaderKey], authSchemes);
+      let credential = parseAuthorizationHeader(req.headers[authHeaderKey], authSchemes);
+      let fromCookie = false;
+      if (credential.kind === 'none' && readAccessCookie) {
+        const token = readAccessCookie(req);
+        if (token !== undefined) {
+          credential = { kind: 'token', token };
+          fromCookie = true;
+        }
+      }
       if (credential.kind !== 'token') {
         if (credential.kind === 'bad') return fail(badHeader, req, res);
         if (optional) return next();
         return fail(notAuthenticated, req, res);
       }
+      // A cookie is sent by the browser whoever made the page: a state-changing request needs the CSRF token too.
+      if (fromCookie && !SAFE_METHODS.has(req.method)) {
+        try {
+          cookies!.checkCsrf(req);
+        } catch (err) {
+          return fail(err, req, res);
+        }
+      }
       let verified: TokenClaims | Promise<TokenClaims>;
       try {
-        verified = tokens.verify(credential.token, 'access', revokeAccessTokens);
+        verified = verifyToken(credential.token);
       } catch (err) {
-        return tokenFailed(err, req, res);
+        return fail(err, req, res);
       }
-      if (isThenable(verified)) verified.then((claims) => withClaims(claims, req, res, next), (err) => tokenFailed(err, req, res));
+      if (isThenable(verified)) verified.then((claims) => withClaims(claims, req, res, next), (err: unknown) => fail(err, req, res));
       else withClaims(verified, req, res, next);
-    }
-
-    function tokenFailed(err: unknown, req: Request, res: Response): void {
-      if (err instanceof AuthError && err.code === 'token_not_valid') {
-        return fail(new InvalidTokenError([{ ...tokenClass, message: err.message }], err), req, res);
-      }
-      fail(err, req, res);
     }
 
     function withClaims(claims: TokenClaims, req: Request, res: Response, next: NextFunction): void {

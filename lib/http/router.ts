@@ -1,21 +1,27 @@
 import type { NextFunction, Request, Response } from 'express';
 import {
   AuthError,
+  BadAuthorizationHeaderError,
   InternalError,
   MethodNotAllowedError,
   NoActiveAccountError,
   NotFoundError,
   PasswordChangedError,
+  SessionLimitError,
+  ThrottledError,
 } from '../errors';
 import type { SessionManager } from '../tokens/sessions';
 import type { SessionInfo } from '../stores/types';
-import { credentialsChangedSince } from './authenticate';
+import { credentialsChangedSince, parseAuthorizationHeader } from './authenticate';
 import type { Config } from '../config/resolve';
+import type { LoginFailureReason } from '../config/options';
+import type { CookieToken, CookieTransport } from './cookies';
+import { REFRESH_EXP_CLAIM, type IssuedToken } from '../tokens/tokens';
 import type { PasswordChecker } from '../passwords/bcrypt';
 import type { TokenService } from '../tokens/service';
 import type { TokenClaims } from '../tokens/codec';
-import { readBody, stringFields } from './body';
-import { sendJson, type ErrorRenderer } from './respond';
+import { readBody, stringFields, type Body } from './body';
+import { describeError, sendJson, type ErrorRenderer } from './respond';
 import { createLoginThrottle } from './throttle';
 
 /** Headers on every answer of the token endpoints: tokens must not be cached (RFC 6749 §5.1). */
@@ -33,6 +39,17 @@ interface Route {
 }
 
 const SESSION_PATH = /^\/sessions\/([0-9a-f]{32})\/$/;
+
+/** Keys of the login answers that `loginResponse()` may not override. */
+const TOKEN_KEYS: ReadonlySet<string> = new Set(['refresh', 'access', 'token']);
+
+/** Where a session token came from: the body field, the `Authorization` header (`refreshByBearer`), or a cookie. */
+type TokenSource = 'body' | 'bearer' | 'cookie';
+
+/** A token as a cookie carries it: until its `exp`, or a sliding token's `refresh_exp`. */
+function cookieToken(issued: IssuedToken, until: unknown = issued.claims.exp): CookieToken {
+  return { token: issued.token, until: typeof until === 'number' ? until : undefined };
+}
 
 function iso(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
@@ -77,9 +94,13 @@ export function createTokenRouter(
   passwords: PasswordChecker,
   requireAuth: (req: Request, res: Response, next: NextFunction) => void,
   renderError: ErrorRenderer,
+  cookies?: CookieTransport,
 ) {
-  const { usernameField, bodyLimit, isUserActive, getUserId, getPasswordHash } = config;
+  const { usernameField, bodyLimit, isUserActive, getUserId, getPasswordHash, logger } = config;
   const throttleLogin = createLoginThrottle(config);
+  const refreshInBody = !cookies || cookies.config.refreshInBody;
+  const accessInBody = !cookies || cookies.config.accessInBody;
+  const accessCookie = cookies?.config.access === true;
 
   async function userClaimsOf(user: unknown): Promise<Record<string, unknown>> {
     const id = await callHost(() => getUserId(user));
@@ -90,12 +111,49 @@ export function createTokenRouter(
     return callHost(() => tokens.userClaims(id, custom));
   }
 
-  /** Finds the user behind the credentials, or throws the one "no active account" error for every failure. */
-  async function checkCredentials(req: Request, username: string, password: string): Promise<unknown> {
+  /**
+   * Tells `onLoginFailed`. Not awaited: how long the hook takes (say, a database write for known users only)
+   * must not tell the reasons apart, which the answer never does.
+   */
+  function loginFailed(req: Request, username: string, reason: LoginFailureReason): void {
+    const hook = config.onLoginFailed;
+    if (!hook) return;
+    const event = { username, reason, ip: req.ip };
+    void Promise.resolve()
+      .then(() => hook(event, req))
+      .catch((err: unknown) => logger.error(`[express-simplejwt] onLoginFailed threw: ${describeError(err)}`));
+  }
+
+  /** Tells `onLoginSuccess` (awaited); a throw is logged and the login still succeeds. */
+  async function loginSucceeded(req: Request, user: unknown): Promise<void> {
+    if (!config.onLoginSuccess) return;
+    try {
+      await config.onLoginSuccess(user, req);
+    } catch (err) {
+      logger.error(`[express-simplejwt] onLoginSuccess threw: ${describeError(err)}`);
+    }
+  }
+
+  /** `loginResponse()`'s extra fields, checked: an object that does not touch the token keys. */
+  async function extraFields(req: Request, user: unknown): Promise<Record<string, unknown>> {
+    if (!config.loginResponse) return {};
+    const extra = await callHost(() => config.loginResponse!(user, req));
+    if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
+      throw new InternalError(new TypeError('loginResponse() must return an object of extra fields'));
+    }
+    for (const key of Object.keys(extra)) {
+      if (TOKEN_KEYS.has(key)) throw new InternalError(new TypeError(`loginResponse() may not set "${key}"`));
+    }
+    return extra;
+  }
+
+  /** Finds the user behind the credentials, or says why not (the client only ever learns "no active account"). */
+  async function checkCredentials(req: Request, username: string, password: string): Promise<{ user: unknown } | { reason: LoginFailureReason }> {
     if (config.verifyCredentials) {
       const user = await callHost(() => config.verifyCredentials!(username, password, req));
-      if (user === null || user === undefined || !(await callHost(() => isUserActive(user)))) throw new NoActiveAccountError();
-      return user;
+      if (user === null || user === undefined) return { reason: 'invalid_credentials' };
+      if (!(await callHost(() => isUserActive(user)))) return { reason: 'inactive' };
+      return { user };
     }
     const find = config.findUserByUsername;
     if (!find) throw new InternalError(new TypeError('the login endpoint needs "findUserByUsername" or "verifyCredentials"'));
@@ -103,26 +161,101 @@ export function createTokenRouter(
     const hash = user === null || user === undefined ? undefined : await callHost(() => getPasswordHash(user));
     // One bcrypt comparison whatever happens, so an unknown user costs as much as a wrong password.
     const matches = await passwords.check(password, hash);
-    if (!matches || user === null || user === undefined || !(await callHost(() => isUserActive(user)))) {
+    if (user === null || user === undefined) return { reason: 'unknown_user' };
+    if (!matches) return { reason: 'wrong_password' };
+    if (!(await callHost(() => isUserActive(user)))) return { reason: 'inactive' };
+    return { user };
+  }
+
+  /** Throttle, then credentials: the user, or the one "no active account" error for every failure. */
+  async function logIn(req: Request, res: Response, body: Body): Promise<{ user: unknown; username: string }> {
+    const fields = stringFields(body, [usernameField, 'password']);
+    const username = fields[usernameField]!;
+    if (throttleLogin) {
+      try {
+        await throttleLogin(req, res, username);
+      } catch (err) {
+        if (err instanceof ThrottledError) loginFailed(req, username, 'throttled');
+        throw err;
+      }
+    }
+    const outcome = await checkCredentials(req, username, fields.password!);
+    if ('reason' in outcome) {
+      loginFailed(req, username, outcome.reason);
       throw new NoActiveAccountError();
     }
-    return user;
+    return { user: outcome.user, username };
+  }
+
+  /** Records the new session; a refusal by the per-user cap is a failed login for `onLoginFailed`. */
+  async function recordLogin(req: Request, username: string, start: () => Promise<void>): Promise<void> {
+    try {
+      await start();
+    } catch (err) {
+      if (err instanceof SessionLimitError) loginFailed(req, username, 'session_limit');
+      throw err;
+    }
   }
 
   const obtainPair: Endpoint = async (req, res) => {
-    const body = await readBody(req, bodyLimit);
-    const fields = stringFields(body, [usernameField, 'password']);
-    const username = fields[usernameField]!;
-    if (throttleLogin) await throttleLogin(req, res, username);
-    const user = await checkCredentials(req, username, fields.password!);
-    const pair = tokens.issuePair(await userClaimsOf(user));
-    await sessions.startSession(pair, req);
-    return { refresh: pair.refresh.token, access: pair.access.token };
+    const { user, username } = await logIn(req, res, await readBody(req, bodyLimit));
+    const extra = await extraFields(req, user);
+    const pair = tokens.issuePair(await userClaimsOf(user), await sessions.lifetimes.current());
+    await recordLogin(req, username, () => sessions.startSession(pair, req));
+    await loginSucceeded(req, user);
+    const body: Record<string, unknown> = {};
+    if (refreshInBody) body.refresh = pair.refresh.token;
+    if (accessInBody) body.access = pair.access.token;
+    cookies?.setSession(req, res, { refresh: cookieToken(pair.refresh), access: cookieToken(pair.access), sessionEnd: pair.refresh.claims.exp });
+    return { ...body, ...extra };
   };
 
-  /** A verified refresh token whose user still exists and is active. */
-  async function liveRefreshClaims(token: string): Promise<TokenClaims> {
-    const claims = await tokens.verify(token, 'refresh');
+  const obtainSliding: Endpoint = async (req, res) => {
+    const { user, username } = await logIn(req, res, await readBody(req, bodyLimit));
+    const extra = await extraFields(req, user);
+    const sliding = tokens.issueSliding(await userClaimsOf(user), await sessions.lifetimes.current());
+    await recordLogin(req, username, () => sessions.startSlidingSession(sliding, req));
+    await loginSucceeded(req, user);
+    return { ...slidingAnswer(req, res, sliding), ...extra };
+  };
+
+  /** `{"token"}`, and with access cookies the cookie, which lives until `refresh_exp` so that it can be refreshed. */
+  function slidingAnswer(req: Request, res: Response, sliding: IssuedToken): Record<string, unknown> {
+    if (!accessCookie) return { token: sliding.token };
+    const until = sliding.claims[REFRESH_EXP_CLAIM];
+    cookies!.setSession(req, res, { access: cookieToken(sliding, until), sessionEnd: typeof until === 'number' ? until : undefined });
+    return accessInBody ? { token: sliding.token } : {};
+  }
+
+  /**
+   * The session token of a refresh or logout: the body field if sent (validated as DRF does), else with
+   * `bearer` the `Authorization` header (HarperDB's refresh), else the cookie, which, being sent by the browser
+   * whoever made the page, must come with the CSRF token. Nothing at all: the body field's "required" error.
+   */
+  function sessionCredential(
+    req: Request,
+    body: Body,
+    field: 'refresh' | 'token',
+    cookie: (() => string | undefined) | undefined,
+    bearer: boolean,
+  ): { token: string; source: TokenSource } {
+    if (Object.prototype.hasOwnProperty.call(body, field)) return { token: stringFields(body, [field])[field], source: 'body' };
+    if (bearer) {
+      const credential = parseAuthorizationHeader(req.headers[config.authHeaderKey], config.authSchemes);
+      if (credential.kind === 'bad') throw new BadAuthorizationHeaderError();
+      if (credential.kind === 'token') return { token: credential.token, source: 'bearer' };
+    }
+    const fromCookie = cookie?.();
+    if (fromCookie !== undefined) {
+      cookies!.checkCsrf(req);
+      return { token: fromCookie, source: 'cookie' };
+    }
+    return { token: stringFields(body, [field])[field], source: 'body' };
+  }
+
+  /** A verified session token whose user still exists, is active, and has not changed password since. */
+  async function liveClaims(verified: TokenClaims | Promise<TokenClaims>): Promise<TokenClaims> {
+    const claims = await verified;
     const id = tokens.userIdOf(claims);
     if (id !== undefined) {
       const user = id === null ? null : await callHost(() => config.findUserById(id));
@@ -135,17 +268,41 @@ export function createTokenRouter(
     return claims;
   }
 
-  const refresh: Endpoint = async (req) => {
-    const { refresh: token } = stringFields(await readBody(req, bodyLimit), ['refresh']);
-    const claims = await liveRefreshClaims(token!);
-    if (!config.rotateRefreshTokens) return { access: (await sessions.refreshAccess(claims)).token };
-    const rotated = await sessions.rotate(claims, req);
-    return { access: rotated.access.token, refresh: rotated.refresh.token };
+  const refresh: Endpoint = async (req, res) => {
+    const body = await readBody(req, bodyLimit);
+    const { token } = sessionCredential(req, body, 'refresh', cookies && (() => cookies.readRefresh(req)), config.refreshByBearer);
+    const claims = await liveClaims(tokens.verify(token, 'refresh'));
+    const current = await sessions.lifetimes.current();
+    if (!config.rotateRefreshTokens) {
+      const access = await sessions.refreshAccess(claims, current.access);
+      cookies?.setSession(req, res, { refresh: { token, until: claims.exp }, access: cookieToken(access), sessionEnd: claims.exp });
+      return accessInBody ? { access: access.token } : {};
+    }
+    const rotated = await sessions.rotate(claims, req, current);
+    const out: Record<string, unknown> = {};
+    if (accessInBody) out.access = rotated.access.token;
+    if (refreshInBody) out.refresh = rotated.refresh.token;
+    cookies?.setSession(req, res, { refresh: cookieToken(rotated.refresh), access: cookieToken(rotated.access), sessionEnd: rotated.refresh.claims.exp });
+    return out;
   };
 
-  const blacklist: Endpoint = async (req) => {
-    const { refresh: token } = stringFields(await readBody(req, bodyLimit), ['refresh']);
-    await sessions.logout(await tokens.verify(token!, 'refresh'));
+  const refreshSliding: Endpoint = async (req, res) => {
+    const body = await readBody(req, bodyLimit);
+    const cookie = accessCookie ? () => cookies!.readAccess(req) : undefined;
+    const { token } = sessionCredential(req, body, 'token', cookie, config.refreshByBearer);
+    const claims = await liveClaims(tokens.verifySession(token, ['sliding']));
+    const slid = await sessions.slide(claims, req, (await sessions.lifetimes.current()).sliding);
+    return slidingAnswer(req, res, slid);
+  };
+
+  /** Logout of a refresh token, or (with sliding tokens on) of a sliding one, even past its `exp`; clears the cookies. */
+  const blacklist: Endpoint = async (req, res) => {
+    const body = await readBody(req, bodyLimit);
+    const cookie = cookies && (() => cookies.readRefresh(req) ?? (config.slidingTokens ? cookies.readAccess(req) : undefined));
+    const { token } = sessionCredential(req, body, 'refresh', cookie, false);
+    const claims = await (config.slidingTokens ? tokens.verifySession(token, ['refresh', 'sliding']) : tokens.verify(token, 'refresh'));
+    await sessions.logout(claims);
+    cookies?.clear(req, res);
     return {};
   };
 
@@ -178,6 +335,12 @@ export function createTokenRouter(
     ['/refresh/', post('Token Refresh', refresh)],
     ['/verify/', post('Token Verify', verify)],
     ['/blacklist/', post('Token Blacklist', blacklist)],
+    ...(config.slidingTokens
+      ? ([
+          ['/sliding/', post('Token Obtain Sliding', obtainSliding)],
+          ['/sliding/refresh/', post('Token Refresh Sliding', refreshSliding)],
+        ] as const)
+      : []),
     ['/sessions/', { name: 'Sessions', methods: { GET: listSessions, DELETE: endAllSessions }, allow: 'GET, DELETE, OPTIONS', authenticated: true }],
   ]);
   const oneSession: Route = { name: 'Session', methods: { DELETE: endOneSession }, allow: 'DELETE, OPTIONS', authenticated: true };

@@ -3,7 +3,7 @@ import { VerifyOnlyError } from '../errors';
 import type { ErrorRenderer } from './respond';
 
 /** The endpoints that issue tokens, below the router's mount point. */
-const ISSUING_PATHS: ReadonlySet<string> = new Set(['/', '/refresh/']);
+const ISSUING_PATHS: ReadonlySet<string> = new Set(['/', '/refresh/', '/sliding/', '/sliding/refresh/']);
 
 /** The path below the mount point, without query string, always ending in `/` (as the token router reads it). */
 function routePath(url: string): string {

@@ -104,7 +104,7 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
   }
 
   /** Everything after the key is known: signature, header, claims, then expiry. */
-  function check(token: string, header: Record<string, unknown>, found: VerifyKey | undefined, now: number): DecodedToken {
+  function check(token: string, header: Record<string, unknown>, found: VerifyKey | undefined, now: number, checkExp: boolean): DecodedToken {
     if (found === undefined || header.alg !== found.algorithm) throw invalid();
     if (token.length - token.lastIndexOf('.') - 1 !== found.signatureLength) throw invalid();
     let result: jwt.Jwt;
@@ -132,20 +132,22 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
     if (exp !== undefined && !Number.isSafeInteger(exp)) throw invalid();
     if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf) || nbf > now + leeway)) throw invalid();
     if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat) || iat > now + leeway)) throw invalid();
-    if (typeof exp === 'number' && exp <= now - leeway) throw new TokenError(TOKEN_MESSAGES.expired);
+    if (checkExp && typeof exp === 'number' && exp <= now - leeway) throw new TokenError(TOKEN_MESSAGES.expired);
     return { header, claims: claims as TokenClaims };
   }
 
   /**
    * Checks shape, key, signature, header and claims, in WIRE.md's order: everything that makes a token
-   * invalid first, then expiry. `now` is in seconds. Throws (or rejects with) `TokenError`.
+   * invalid first, then expiry. `now` is in seconds. Throws (or rejects with) `TokenError`. `checkExp` false
+   * leaves an `exp` in the past to the caller (a sliding token is refreshed after its `exp`); a malformed one is
+   * still invalid.
    */
-  function decode(token: string, now: number): DecodedToken | Promise<DecodedToken> {
+  function decode(token: string, now: number, checkExp = true): DecodedToken | Promise<DecodedToken> {
     if (token.length > MAX_TOKEN_LENGTH || !COMPACT_SHAPE.test(token)) throw invalid();
     const header = readHeader(token);
     const found = keySet.find(header.kid, header.alg);
-    if (isThenable(found)) return Promise.resolve(found).then((k) => check(token, header, k, now));
-    return check(token, header, found, now);
+    if (isThenable(found)) return Promise.resolve(found).then((k) => check(token, header, k, now, checkExp));
+    return check(token, header, found, now, checkExp);
   }
 
   return { sign, decode, canSign: signer !== undefined };

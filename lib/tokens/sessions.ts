@@ -10,8 +10,9 @@ import { describeError } from '../http/respond';
 import type { Awaitable, SessionInfo, TokenRecord } from '../stores/types';
 import type { TokenClaims } from './codec';
 import type { TokenPair, TokenService } from './service';
-import type { IssuedToken } from './tokens';
+import { REFRESH_EXP_CLAIM, type IssuedToken } from './tokens';
 import { isThenable } from '../util';
+import { createLifetimeSettings, NEVER_EXPIRES, storeExpiry, type Lifetimes } from './lifetimes';
 
 
 const MAX_USER_AGENT = 256;
@@ -73,8 +74,29 @@ export function createSessionManager(config: Config, tokens: TokenService) {
     });
   }
 
+  /** The lifetimes shared through the store (the admin router changes them); read at each issue. */
+  const lifetimes = createLifetimeSettings({
+    defaults: config.lifetimes,
+    allowNever: config.allowNonExpiring,
+    logger,
+    getSetting: (name) => guard(() => store.getSetting(name)),
+    setSetting: (name, value) => guard(() => store.setSetting(name, value)),
+  });
+
   function jtiOf(claims: TokenClaims): string {
     return claims[jtiClaim] as string;
+  }
+
+  function isSliding(claims: TokenClaims): boolean {
+    return claims[config.claims.tokenType] === 'sliding';
+  }
+
+  /**
+   * When a session token stops being usable, as the store keeps it: a refresh token's `exp`, a sliding token's
+   * `refresh_exp` (it is refreshable past its `exp`); `NEVER_EXPIRES` for a token without one.
+   */
+  function sessionExpiry(claims: TokenClaims): number {
+    return storeExpiry(isSliding(claims) ? claims[REFRESH_EXP_CLAIM] : claims.exp);
   }
 
   function userIdOf(claims: TokenClaims): string {
@@ -106,7 +128,7 @@ export function createSessionManager(config: Config, tokens: TokenService) {
       familyId,
       type: String(claims[config.claims.tokenType]),
       issuedAt: claims.iat as number,
-      expiresAt: claims.exp as number,
+      expiresAt: sessionExpiry(claims),
       sessionStartedAt,
       sessionExpiresAt,
       ...clientOf(req),
@@ -121,7 +143,15 @@ export function createSessionManager(config: Config, tokens: TokenService) {
 
   /** Enforces the per-user cap, then records a login's refresh token as a new session. */
   async function startSession(pair: TokenPair, req: Request): Promise<void> {
-    const { refresh, access } = pair;
+    await begin(pair.refresh, req, pair.access);
+  }
+
+  /** The same for a sliding login: the sliding token is the session, revocable like a refresh token. */
+  async function startSlidingSession(sliding: IssuedToken, req: Request): Promise<void> {
+    await begin(sliding, req, undefined);
+  }
+
+  async function begin(refresh: IssuedToken, req: Request, access: IssuedToken | undefined): Promise<void> {
     const userId = userIdOf(refresh.claims);
     const live = await guard(() => store.sessions(userId, tokens.now()));
     const excess = live.length - config.maxSessionsPerUser + 1;
@@ -132,9 +162,9 @@ export function createSessionManager(config: Config, tokens: TokenService) {
       }
     }
     const familyId = jtiOf(refresh.claims);
-    const exp = refresh.claims.exp as number;
+    const exp = sessionExpiry(refresh.claims);
     await guard(() => store.record(recordOf(refresh, familyId, refresh.claims.iat as number, exp, req)));
-    await recordAccess(access, familyId, exp);
+    if (access) await recordAccess(access, familyId, exp);
   }
 
   /**
@@ -142,13 +172,17 @@ export function createSessionManager(config: Config, tokens: TokenService) {
    * wins), its successor keeps the session and never outlives it; a token presented again after its
    * rotation revokes the whole session (reuse detection) unless within `reuseInterval`.
    */
-  async function rotate(claims: TokenClaims, req: Request): Promise<{ access: IssuedToken; refresh: IssuedToken }> {
+  async function rotate(
+    claims: TokenClaims,
+    req: Request,
+    current: Pick<Lifetimes, 'access' | 'refresh'> = config.lifetimes,
+  ): Promise<{ access: IssuedToken; refresh: IssuedToken }> {
     const jti = jtiOf(claims);
-    const exp = claims.exp as number;
+    const exp = storeExpiry(claims.exp);
     // Rotation never extends a session: the successor expires when the presented token does, at the latest.
-    const lifetime = Math.min(config.refreshLifetime, exp - tokens.now());
+    const lifetime = Math.min(current.refresh, typeof claims.exp === 'number' ? claims.exp - tokens.now() : Infinity);
     const successor = tokens.rotate(claims, lifetime);
-    const access = tokens.accessFrom(successor.claims);
+    const access = tokens.accessFrom(successor.claims, current.access);
     let familyId = await guard(() => store.familyOf(jti));
     if (familyId === undefined) {
       // Issued before this store knew it (another store, a restart of a memory store, simplejwt): adopt it.
@@ -194,20 +228,33 @@ export function createSessionManager(config: Config, tokens: TokenService) {
   }
 
   /** Without rotation: a new access token, recorded in the session when access tokens are revocable. */
-  async function refreshAccess(claims: TokenClaims): Promise<IssuedToken> {
-    const access = tokens.accessFrom(claims);
+  async function refreshAccess(claims: TokenClaims, lifetime = config.lifetimes.access): Promise<IssuedToken> {
+    const access = tokens.accessFrom(claims, lifetime);
     if (config.revokeAccessTokens) {
       const jti = jtiOf(claims);
       const familyId = (await guard(() => store.familyOf(jti))) ?? jti;
-      await recordAccess(access, familyId, claims.exp as number);
+      await recordAccess(access, familyId, storeExpiry(claims.exp));
     }
     return access;
   }
 
-  /** Logout: the presented refresh token and its whole session are revoked. */
+  /**
+   * A sliding refresh: the same token with a new `exp` (same `jti`, so its session record and any revocation
+   * keep applying). A sliding token the store does not know yet (issued before the store was set up) is adopted.
+   */
+  async function slide(claims: TokenClaims, req: Request, lifetime = config.lifetimes.sliding): Promise<IssuedToken> {
+    const jti = jtiOf(claims);
+    if ((await guard(() => store.familyOf(jti))) === undefined) {
+      const exp = sessionExpiry(claims);
+      await guard(() => store.record(recordOf({ token: '', claims }, jti, claims.iat as number, exp, req)));
+    }
+    return tokens.slide(claims, lifetime);
+  }
+
+  /** Logout: the presented refresh (or sliding) token and its whole session are revoked. */
   async function logout(claims: TokenClaims): Promise<void> {
     const jti = jtiOf(claims);
-    const exp = claims.exp as number;
+    const exp = sessionExpiry(claims);
     const familyId = (await guard(() => store.familyOf(jti))) ?? jti;
     await guard(() => store.revoke(jti, exp));
     await guard(() => store.revokeFamily(familyId, exp));
@@ -219,7 +266,9 @@ export function createSessionManager(config: Config, tokens: TokenService) {
     for (const session of await guard(() => store.sessions(userId, now))) {
       await guard(() => store.revokeFamily(session.id, session.expiresAt));
     }
-    await guard(() => store.revokeUser(userId, now, config.refreshLifetime));
+    // Kept as long as any token issued so far may live: the longest lifetime ever in use (for ever: the sentinel).
+    const retain = await lifetimes.retainSeconds();
+    await guard(() => store.revokeUser(userId, now, Number.isFinite(retain) ? retain : NEVER_EXPIRES - now));
   }
 
   /** A user's live sessions. */
@@ -235,7 +284,20 @@ export function createSessionManager(config: Config, tokens: TokenService) {
     return true;
   }
 
-  return { revocationCheck, startSession, rotate, refreshAccess, logout, revokeUser, sessions, endSession, guard };
+  return {
+    revocationCheck,
+    startSession,
+    startSlidingSession,
+    rotate,
+    refreshAccess,
+    slide,
+    logout,
+    revokeUser,
+    sessions,
+    endSession,
+    guard,
+    lifetimes,
+  };
 }
 
 export type SessionManager = ReturnType<typeof createSessionManager>;

@@ -23,6 +23,19 @@ const RESERVED = new Set(['exp', 'iat', 'nbf', 'aud', 'iss', 'sub', 'refresh_exp
 /** Claims that are never copied from a refresh token into a new token. */
 const NOT_COPIED = new Set(['exp', 'iat', 'nbf', 'aud', 'iss', '__proto__']);
 
+/** The sliding token's hard end (simplejwt's `SLIDING_TOKEN_REFRESH_EXP_CLAIM`): refreshable until then, never moved. */
+export const REFRESH_EXP_CLAIM = 'refresh_exp';
+
+/** What `issue()` may set beyond the defaults. */
+export interface IssueExtras {
+  /** Keep this `jti` (a sliding refresh keeps the token's identity, as simplejwt does). Default: a new one. */
+  jti?: string;
+  /** `refresh_exp`, written right after `jti` (sliding tokens); `Infinity` writes none. */
+  refreshExp?: number;
+  /** `exp` never later than this (a sliding token's `exp` never passes its `refresh_exp`). */
+  expNotAfter?: number;
+}
+
 /** 32 lowercase hex digits: a uuid4 without dashes, as simplejwt's `jti`. */
 export function newJti(): string {
   const id = randomUUID();
@@ -40,19 +53,24 @@ export interface RegisteredClaims {
  * `token_type`, `exp`, `iat`, `jti`, then `user_id` (a string), then custom claims, then `aud` and `iss` when
  * configured.
  */
-export function createTokenFactory(codec: Codec, names: ClaimNames, registered: RegisteredClaims = {}) {
+export function createTokenFactory(codec: Codec, names: ClaimNames, registered: RegisteredClaims = {}, allowNoExp = false) {
   const audience = Array.isArray(registered.audience) ? [...registered.audience] : registered.audience;
   const { issuer } = registered;
   const reserved = new Set([...RESERVED, names.userId, names.tokenType, names.jti]);
   const notCopied = new Set([...NOT_COPIED, names.tokenType, names.jti]);
 
-  /** Signs a new token of `type`; `rest` holds the user id and custom claims, in order. */
-  function issue(type: TokenType, now: number, lifetime: number, rest: Record<string, unknown>): IssuedToken {
+  /**
+   * Signs a new token of `type`; `rest` holds the user id and custom claims, in order. A `lifetime` of
+   * `Infinity` writes no `exp` (only reachable with `dangerouslyAllowNonExpiringTokens`).
+   */
+  function issue(type: TokenType, now: number, lifetime: number, rest: Record<string, unknown>, extras: IssueExtras = {}): IssuedToken {
     const claims: TokenClaims = {};
     claims[names.tokenType] = type;
-    claims.exp = now + lifetime;
+    const exp = Math.min(now + lifetime, extras.expNotAfter ?? Infinity);
+    if (Number.isFinite(exp)) claims.exp = exp;
     claims.iat = now;
-    claims[names.jti] = newJti();
+    claims[names.jti] = extras.jti ?? newJti();
+    if (extras.refreshExp !== undefined && Number.isFinite(extras.refreshExp)) claims[REFRESH_EXP_CLAIM] = extras.refreshExp;
     for (const key of Object.keys(rest)) {
       if (!notCopied.has(key)) claims[key] = rest[key];
     }
@@ -80,7 +98,7 @@ export function createTokenFactory(codec: Codec, names: ClaimNames, registered: 
    * `expected` is `null` for verify, which accepts any type.
    */
   function checkClaims(claims: TokenClaims, expected: TokenType | null): void {
-    if (claims.exp === undefined) throw new TokenError(TOKEN_MESSAGES.noExp);
+    if (claims.exp === undefined && !allowNoExp) throw new TokenError(TOKEN_MESSAGES.noExp);
     if (claims[names.jti] === undefined) throw new TokenError(TOKEN_MESSAGES.noId);
     if (expected === null) return;
     const type = claims[names.tokenType];
