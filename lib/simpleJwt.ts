@@ -2,6 +2,7 @@ import type { AuthenticateOptions, Options } from './config/options';
 import { resolveOptions } from './config/resolve';
 import { createAuthenticate } from './http/authenticate';
 import { createJwksHandler } from './http/jwks';
+import { createOpenApiDocument, type OpenApiDocument, type OpenApiOptions } from './http/openapi';
 import { createErrorRenderer } from './http/respond';
 import { createTokenRouter } from './http/router';
 import { verifyOnlyRouter } from './http/verifyOnly';
@@ -30,6 +31,8 @@ export interface SimpleJwt {
   jwks: () => JwkSet;
   /** Serves `jwks()` with `Cache-Control: public, max-age=300`: `app.get('/.well-known/jwks.json', auth.jwksHandler)`. */
   jwksHandler: (req: Request, res: Response) => void;
+  /** The OpenAPI 3.1 document of the token endpoints, for this configuration: `app.get('/api/schema/', (req, res) => res.json(auth.openapi()))`. */
+  openapi: (options?: OpenApiOptions) => OpenApiDocument;
 }
 
 /**
@@ -45,6 +48,7 @@ export interface SimpleJwt {
  * app.use('/api/token', auth.router);
  * app.get('/hello/', auth.authenticate(), (req, res) => res.json({ message: 'Hello, World!' }));
  * app.get('/.well-known/jwks.json', auth.jwksHandler); // with RS/PS/ES keys
+ * app.get('/api/schema/', (req, res) => res.json(auth.openapi())); // OpenAPI 3.1
  */
 export function simpleJwt<U = any>(options: Options<U>): SimpleJwt {
   const config = resolveOptions(options);
@@ -70,5 +74,6 @@ export function simpleJwt<U = any>(options: Options<U>): SimpleJwt {
     },
     jwks: () => JSON.parse(jwksJson) as JwkSet,
     jwksHandler: createJwksHandler(config.keys.jwks, renderError),
+    openapi: (openApiOptions) => createOpenApiDocument(config, openApiOptions),
   };
 }
