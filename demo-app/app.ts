@@ -9,8 +9,8 @@ export interface UserLookup {
 }
 
 /**
- * The tutorial's app: `/api/token/` endpoints, `GET /hello/` behind `authenticate()`, and the public keys at
- * `/.well-known/jwks.json` (an empty set with an HMAC secret).
+ * The tutorial's app: `/api/token/` endpoints, `GET /hello/` behind `authenticate()`, the public keys at
+ * `/.well-known/jwks.json` (an empty set with an HMAC secret) and the OpenAPI 3.1 document at `/api/schema/`.
  *
  * @example
  * const { app } = createDemoApp(new SqliteUsers('demo.sqlite3'), { secret: process.env.JWT_SECRET });
@@ -27,6 +27,7 @@ export function createDemoApp(users: UserLookup, options: Partial<Options<DemoUs
   app.disable('x-powered-by');
   app.use('/api/token', auth.router);
   app.get('/.well-known/jwks.json', auth.jwksHandler);
+  app.get('/api/schema/', (_req, res) => void res.json(auth.openapi()));
   app.get('/hello/', auth.authenticate(), (_req, res) => {
     res.json({ message: 'Hello, World!' });
   });
