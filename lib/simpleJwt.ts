@@ -13,7 +13,15 @@ import { createSessionManager } from './tokens/sessions';
 import type { TokenStore } from './stores/types';
 import type { Request, RequestHandler, Response } from 'express';
 
-/** What `simpleJwt()` returns. */
+/**
+ * What `simpleJwt()` returns.
+ *
+ * @example
+ * const auth: SimpleJwt = simpleJwt({ findUserByUsername, findUserById });
+ * app.use('/api/token', auth.router);
+ * app.get('/me/', auth.authenticate(), (req, res) => res.json(req.user));
+ * process.once('SIGTERM', () => void auth.close());
+ */
 export interface SimpleJwt {
   /** The token endpoints (`/`, `/refresh/`, `/verify/`); mount with `app.use('/api/token', auth.router)`. */
   router: RequestHandler;
