@@ -125,9 +125,9 @@ export interface OpenApiContext {
   config: Config;
   /** `false` for a verify-only kit (a public key or a remote JWKS, no signing key): it issues nothing. */
   canSign: boolean;
-  /** Registers a schema under `components.schemas` (once per name) and returns a reference to it. */
+  /** Registers a schema under `components.schemas` and returns a reference to it; a name means one schema. */
   schema(name: string, schema: JsonSchema): OpenApiRef;
-  /** Registers a response under `components.responses` (once per name) and returns a reference to it. */
+  /** Registers a response under `components.responses` and returns a reference to it; a name means one response. */
   response(name: string, response: OpenApiResponse): OpenApiRef;
 }
 
@@ -258,10 +258,12 @@ function middlewareErrors(ctx: OpenApiContext): OpenApiRef[] {
     ctx.schema('UserNotFound', exactBody(new UserNotFoundError(), "The token's user does not exist.")),
     ctx.schema('UserInactive', exactBody(new UserInactiveError(), "The token's user is inactive.")),
   ];
-  if (config.getCredentialsChangedAt) {
-    bodies.push(ctx.schema('PasswordChanged', exactBody(new PasswordChangedError(), "The token predates the user's last password change.")));
-  }
+  if (config.getCredentialsChangedAt) bodies.push(passwordChanged(ctx));
   return bodies;
+}
+
+function passwordChanged(ctx: OpenApiContext): OpenApiRef {
+  return ctx.schema('PasswordChanged', exactBody(new PasswordChangedError(), "The token predates the user's last password change."));
 }
 
 /** 400: DRF field errors for these fields, a body that is not JSON, or JSON that is not an object. */
@@ -471,7 +473,7 @@ const refreshPath: PathBuilder = (ctx) => {
     tokenErrorBody(ctx, 'RefreshTokenError', ALL_TOKEN_MESSAGES),
     ctx.schema('NoActiveAccountForToken', exactBody(new NoActiveAccountError(true), "The token's user was deleted or deactivated since.")),
   ];
-  if (config.getCredentialsChangedAt) unauthorized.push(ctx.schema('PasswordChanged', exactBody(new PasswordChangedError())));
+  if (config.getCredentialsChangedAt) unauthorized.push(passwordChanged(ctx));
   const rotate = config.rotateRefreshTokens;
   const ok = rotate
     ? ctx.schema('TokenRefreshRotatedResponse', exactObject({ access: jwt(ctx), refresh: jwt(ctx) }, 'Rotation is on: a new refresh token comes with the access token.'))
@@ -568,6 +570,13 @@ export const PATH_BUILDERS: readonly PathBuilder[] = [obtainPairPath, refreshPat
 
 // ---------------------------------------------------------------------------------------------------------------
 
+/** Adds a component once; the same name registered with a different value is a bug in a path builder. */
+function register<T>(section: Record<string, T>, kind: string, name: string, value: T): void {
+  const existing = section[name];
+  if (existing === undefined) section[name] = value;
+  else if (JSON.stringify(existing) !== JSON.stringify(value)) throw new Error(`openapi: two different ${kind} named "${name}"`);
+}
+
 function checkOpenApiOptions(options: OpenApiOptions | undefined): Required<OpenApiOptions> {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new TypeError('openapi() takes an options object such as { basePath: \'/api/token\' }');
@@ -598,11 +607,11 @@ export function createOpenApiDocument(config: Config, options?: OpenApiOptions):
     config,
     canSign: config.keys.signer !== undefined,
     schema(name, schema) {
-      schemas[name] ??= schema;
+      register(schemas, 'schemas', name, schema);
       return ref('schemas', name);
     },
     response(name, response) {
-      responses[name] ??= response;
+      register(responses, 'responses', name, response);
       return ref('responses', name);
     },
   };
