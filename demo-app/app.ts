@@ -10,8 +10,8 @@ export interface UserLookup {
 
 /**
  * The tutorial's app: `/api/token/` endpoints, `GET /hello/` behind `authenticate()`, the public keys at
- * `/.well-known/jwks.json` (an empty set with an HMAC secret), and the lifetimes router for the `admin` user at
- * `/api/admin/token-lifetimes/`.
+ * `/.well-known/jwks.json` (an empty set with an HMAC secret), the OpenAPI 3.1 document at `/api/schema/`, and the
+ * lifetimes router for the `admin` user at `/api/admin/token-lifetimes/`.
  *
  * @example
  * const { app } = createDemoApp(new SqliteUsers('demo.sqlite3'), { secret: process.env.JWT_SECRET });
@@ -30,6 +30,7 @@ export function createDemoApp(users: UserLookup, options: Partial<Options<DemoUs
   app.use('/api/token', auth.router);
   app.use('/api/admin/token-lifetimes', auth.adminRouter);
   app.get('/.well-known/jwks.json', auth.jwksHandler);
+  app.get('/api/schema/', (_req, res) => void res.json(auth.openapi()));
   app.get('/hello/', auth.authenticate(), (_req, res) => {
     res.json({ message: 'Hello, World!' });
   });

@@ -4,6 +4,7 @@ import { createAdminRouter } from './http/admin';
 import { createAuthenticate } from './http/authenticate';
 import { createCookieTransport } from './http/cookies';
 import { createJwksHandler } from './http/jwks';
+import { createOpenApiDocument, type OpenApiDocument, type OpenApiOptions } from './http/openapi';
 import { createErrorRenderer } from './http/respond';
 import { createTokenRouter } from './http/router';
 import { verifyOnlyRouter } from './http/verifyOnly';
@@ -14,7 +15,15 @@ import { createSessionManager } from './tokens/sessions';
 import type { TokenStore } from './stores/types';
 import type { Request, RequestHandler, Response } from 'express';
 
-/** What `simpleJwt()` returns. */
+/**
+ * What `simpleJwt()` returns.
+ *
+ * @example
+ * const auth: SimpleJwt = simpleJwt({ findUserByUsername, findUserById });
+ * app.use('/api/token', auth.router);
+ * app.get('/me/', auth.authenticate(), (req, res) => res.json(req.user));
+ * process.once('SIGTERM', () => void auth.close());
+ */
 export interface SimpleJwt {
   /** The token endpoints (`/`, `/refresh/`, `/verify/`); mount with `app.use('/api/token', auth.router)`. */
   router: RequestHandler;
@@ -37,6 +46,8 @@ export interface SimpleJwt {
   jwks: () => JwkSet;
   /** Serves `jwks()` with `Cache-Control: public, max-age=300`: `app.get('/.well-known/jwks.json', auth.jwksHandler)`. */
   jwksHandler: (req: Request, res: Response) => void;
+  /** The OpenAPI 3.1 document of the token endpoints, for this configuration: `app.get('/api/schema/', (req, res) => res.json(auth.openapi()))`. */
+  openapi: (options?: OpenApiOptions) => OpenApiDocument;
 }
 
 /**
@@ -53,6 +64,7 @@ export interface SimpleJwt {
  * app.get('/hello/', auth.authenticate(), (req, res) => res.json({ message: 'Hello, World!' }));
  * app.use('/api/admin/token-lifetimes', auth.adminRouter); // with isAdmin: (user) => user.isStaff
  * app.get('/.well-known/jwks.json', auth.jwksHandler); // with RS/PS/ES keys
+ * app.get('/api/schema/', (req, res) => res.json(auth.openapi())); // OpenAPI 3.1
  */
 export function simpleJwt<U = any>(options: Options<U>): SimpleJwt {
   const config = resolveOptions(options);
@@ -81,5 +93,6 @@ export function simpleJwt<U = any>(options: Options<U>): SimpleJwt {
     },
     jwks: () => JSON.parse(jwksJson) as JwkSet,
     jwksHandler: createJwksHandler(config.keys.jwks, renderError),
+    openapi: (openApiOptions) => createOpenApiDocument(config, openApiOptions),
   };
 }

@@ -14,7 +14,13 @@ const UNIT_SECONDS: Record<string, number> = {
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i;
 
-/** A duration: whole seconds as a number, or an `ms`-style string (`'5m'`, `'1d'`, `'30d'`). */
+/**
+ * A duration: whole seconds as a number, or an `ms`-style string (`'5m'`, `'1d'`, `'30d'`).
+ *
+ * @example
+ * const fiveMinutes: Duration = 300;
+ * const sameThing: Duration = '5m';
+ */
 export type Duration = number | string;
 
 /**

@@ -7,19 +7,46 @@ import type { Logger, WarningCode } from './warnings';
 import type { TokenStore } from '../stores/types';
 import type { HashingPoolOptions } from '../passwords/pool';
 
-/** What a host callback may return: the value, or a promise of it. */
+/**
+ * What a host callback may return: the value, or a promise of it.
+ *
+ * @example
+ * const findUserById = (id: string): MaybePromise<User | null> => db.users.findById(Number(id));
+ */
 export type MaybePromise<T> = T | Promise<T>;
 
-/** HMAC algorithms: a shared secret signs and verifies. `none` does not exist here. */
+/**
+ * HMAC algorithms: a shared secret signs and verifies. `none` does not exist here.
+ *
+ * @example
+ * const algorithm: HmacAlgorithm = 'HS512'; // needs a secret of at least 64 bytes
+ */
 export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512';
 
-/** Public-key algorithms: a private key signs, its public key verifies. EdDSA is not supported (see the README). */
+/**
+ * Public-key algorithms: a private key signs, its public key verifies. EdDSA is not supported (see the README).
+ *
+ * @example
+ * const algorithm: AsymmetricAlgorithm = 'ES256';
+ * simpleJwt({ algorithm, signingKey: './keys/private.pem', findUserByUsername, findUserById });
+ */
 export type AsymmetricAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
 
-/** Every algorithm the kit signs or verifies with. */
+/**
+ * Every algorithm the kit signs or verifies with.
+ *
+ * @example
+ * simpleJwt({ algorithm: 'RS256' satisfies Algorithm, signingKey: process.env.JWT_PRIVATE_KEY, findUserById });
+ */
 export type Algorithm = HmacAlgorithm | AsymmetricAlgorithm;
 
-/** A key: PEM text, the path of a PEM file, PEM bytes, or a `crypto.KeyObject`. */
+/**
+ * A key: PEM text, the path of a PEM file, PEM bytes, or a `crypto.KeyObject`.
+ *
+ * @example
+ * const fromFile: KeyInput = '/run/secrets/jwt.pem';
+ * const encrypted: KeyInput = crypto.createPrivateKey({ key: pem, passphrase: process.env.KEY_PASSPHRASE });
+ */
 export type KeyInput = string | Buffer | KeyObject;
 
 /**
@@ -45,7 +72,15 @@ export interface KeySetEntry {
   signing?: boolean;
 }
 
-/** Trusting a remote JWKS (simplejwt's `JWK_URL`): verify-only, keys fetched by `kid`. */
+/**
+ * Trusting a remote JWKS (simplejwt's `JWK_URL`): verify-only, keys fetched by `kid`.
+ *
+ * @example
+ * simpleJwt({
+ *   jwksUri: { uri: 'https://auth.example.com/.well-known/jwks.json', algorithms: ['RS256'], cacheMaxAge: '1h' },
+ *   findUserById,
+ * });
+ */
 export interface JwksUriOptions {
   /** The JWKS URL. `https:`, or `http:` to localhost only (unless `dangerouslyAllowHttp`). */
   uri: string;
@@ -61,10 +96,21 @@ export interface JwksUriOptions {
   dangerouslyAllowHttp?: boolean;
 }
 
-/** Login throttling: a DRF-style rate (`'10/15m'`), `false` to turn it off, or a rate with a shared store. */
+/**
+ * Login throttling: a DRF-style rate (`'10/15m'`), `false` to turn it off, or a rate with a shared store.
+ *
+ * @example
+ * const perClient: LoginThrottle = '5/min';
+ * const shared: LoginThrottle = { rate: '10/15m', store: rateLimitStore }; // any express-rate-limit store
+ */
 export type LoginThrottle = string | false | { rate: string; store?: RateLimitStore };
 
-/** A token class `authenticate()` accepts, as simplejwt's `AUTH_TOKEN_CLASSES`: `AccessToken` or `SlidingToken`. */
+/**
+ * A token class `authenticate()` accepts, as simplejwt's `AUTH_TOKEN_CLASSES`: `AccessToken` or `SlidingToken`.
+ *
+ * @example
+ * simpleJwt({ ...options, slidingTokens: true, authTokenClasses: ['sliding', 'access'] });
+ */
 export type AuthTokenClass = 'access' | 'sliding';
 
 /**
@@ -97,10 +143,20 @@ export interface CookieOptions {
   domain?: string;
 }
 
-/** Why a login failed, as `onLoginFailed` learns it (never sent to the client, which always gets one answer). */
+/**
+ * Why a login failed, as `onLoginFailed` learns it (never sent to the client, which always gets one answer).
+ *
+ * @example
+ * onLoginFailed: ({ reason }) => { if (reason === 'wrong_password') metrics.increment('login.wrong_password'); }
+ */
 export type LoginFailureReason = 'unknown_user' | 'wrong_password' | 'inactive' | 'invalid_credentials' | 'throttled' | 'session_limit';
 
-/** What `onLoginFailed` learns. The password is never passed. */
+/**
+ * What `onLoginFailed` learns. The password is never passed.
+ *
+ * @example
+ * onLoginFailed: (event: LoginFailedEvent) => audit.log('login failed', event.username, event.reason, event.ip);
+ */
 export interface LoginFailedEvent {
   /** The username (or `usernameField` value) as sent. */
   username: string;
@@ -113,6 +169,17 @@ export interface LoginFailedEvent {
 /**
  * Every option of `simpleJwt()`. `U` is the host's user type. Only `findUserById` is always required;
  * `findUserByUsername` (or `verifyCredentials`) is required for the login endpoint.
+ *
+ * @example
+ * const options: Options<User> = {
+ *   secret: process.env.JWT_SECRET,
+ *   accessTokenLifetime: '5m',
+ *   refreshTokenLifetime: '1d',
+ *   rotateRefreshTokens: true,
+ *   findUserByUsername: (username) => db.users.findByName(username),
+ *   findUserById: (id) => db.users.findById(Number(id)),
+ * };
+ * const auth = simpleJwt(options);
  */
 export interface Options<U = any> {
   /**
@@ -304,7 +371,13 @@ export interface TokenReuseEvent {
   userAgent: string | undefined;
 }
 
-/** Options of `auth.authenticate()`. */
+/**
+ * Options of `auth.authenticate()`.
+ *
+ * @example
+ * app.get('/feed/', auth.authenticate({ optional: true }), handler);   // anonymous requests too
+ * app.get('/jobs/', auth.authenticate({ stateless: true }), handler);  // req.user from the claims alone
+ */
 export interface AuthenticateOptions {
   /** `true`: a request without credentials proceeds anonymously (an invalid token still fails). Default `false`. */
   optional?: boolean;

@@ -1,6 +1,11 @@
 import { parseDuration } from './duration';
 
-/** A rate limit, DRF-style: `'10/15m'`, `'100/hour'`, `'5/min'`, `'1000/day'`. */
+/**
+ * A rate limit, DRF-style: `'10/15m'`, `'100/hour'`, `'5/min'`, `'1000/day'`.
+ *
+ * @example
+ * const rate: Rate = parseRate('100/hour', 'loginThrottle'); // { limit: 100, windowSeconds: 3600 }
+ */
 export interface Rate {
   /** Requests allowed in one window. */
   limit: number;

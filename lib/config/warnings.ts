@@ -1,11 +1,23 @@
-/** Something that takes log lines; `console` qualifies. */
+/**
+ * Something that takes log lines; `console` qualifies.
+ *
+ * @example
+ * const logger: Logger = { warn: (line) => pino.warn(line), error: (line) => pino.error(line) };
+ * simpleJwt({ logger, findUserByUsername, findUserById });
+ */
 export interface Logger {
   warn(message: string): void;
   error(message: string): void;
   info?(message: string): void;
 }
 
-/** Stable codes of the start-up warnings; each can be silenced through the `warnings` option. */
+/**
+ * Stable codes of the start-up warnings; each can be silenced through the `warnings` option.
+ *
+ * @example
+ * const quiet: Partial<Record<WarningCode, boolean>> = { MEMORY_STORE: false };
+ * simpleJwt({ warnings: quiet, findUserByUsername, findUserById });
+ */
 export type WarningCode =
   | 'RANDOM_SECRET'
   | 'MEMORY_STORE'

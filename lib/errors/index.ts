@@ -3,10 +3,20 @@
  * and the exact JSON body simplejwt/DRF would send (see WIRE.md), so rendering is a lookup, never a guess.
  */
 
-/** Field errors as DRF renders them: `{"<field>": ["<message>"]}`. */
+/**
+ * Field errors as DRF renders them: `{"<field>": ["<message>"]}`.
+ *
+ * @example
+ * const fields: FieldErrors = { username: ['This field is required.'] };
+ */
 export type FieldErrors = Record<string, string[]>;
 
-/** One entry of the middleware's `messages` array. */
+/**
+ * One entry of the middleware's `messages` array.
+ *
+ * @example
+ * const entry: TokenClassMessage = { token_class: 'AccessToken', token_type: 'access', message: 'Token is expired' };
+ */
 export interface TokenClassMessage {
   token_class: string;
   token_type: string;
@@ -52,7 +62,15 @@ export class AuthError extends Error {
   }
 }
 
-/** 400: DRF field errors, e.g. `{"username": ["This field is required."]}`. */
+/**
+ * 400: DRF field errors, e.g. `{"username": ["This field is required."]}`.
+ *
+ * @example
+ * renderError: (err, req, res) => {
+ *   if (err instanceof ValidationError) return void res.status(400).json({ errors: err.fields });
+ *   res.status(err.status).json(err.body);
+ * },
+ */
 export class ValidationError extends AuthError {
   readonly fields: FieldErrors;
   constructor(fields: FieldErrors) {
@@ -61,14 +79,24 @@ export class ValidationError extends AuthError {
   }
 }
 
-/** 400: the body is not valid JSON (or not a dictionary). */
+/**
+ * 400: the body is not valid JSON (or not a dictionary).
+ *
+ * @example
+ * new ParseError('JSON parse error - Unexpected end of JSON input').body // { detail: 'JSON parse error - Unexpected end of JSON input' }
+ */
 export class ParseError extends AuthError {
   constructor(detail: string, body?: Record<string, unknown>, cause?: unknown) {
     super(400, 'parse_error', detail, { body: body ?? { detail }, cause });
   }
 }
 
-/** 413: the body is larger than the configured limit. */
+/**
+ * 413: the body is larger than the configured limit.
+ *
+ * @example
+ * new PayloadTooLargeError(16384).body // { detail: 'Request body is larger than 16384 bytes.', code: 'payload_too_large' }
+ */
 export class PayloadTooLargeError extends AuthError {
   constructor(limit: number) {
     const detail = `Request body is larger than ${limit} bytes.`;
@@ -76,7 +104,12 @@ export class PayloadTooLargeError extends AuthError {
   }
 }
 
-/** 415: the body's content type (or content encoding) is not one the endpoint parses. */
+/**
+ * 415: the body's content type (or content encoding) is not one the endpoint parses.
+ *
+ * @example
+ * new UnsupportedMediaTypeError('text/plain').body // { detail: 'Unsupported media type "text/plain" in request.' }
+ */
 export class UnsupportedMediaTypeError extends AuthError {
   constructor(mediaType: string, what = 'media type') {
     const detail = `Unsupported ${what} "${mediaType}" in request.`;
@@ -84,7 +117,12 @@ export class UnsupportedMediaTypeError extends AuthError {
   }
 }
 
-/** 405 with `Allow: POST, OPTIONS`. */
+/**
+ * 405 with `Allow: POST, OPTIONS`.
+ *
+ * @example
+ * new MethodNotAllowedError('GET').headers // { Allow: 'POST, OPTIONS' }
+ */
 export class MethodNotAllowedError extends AuthError {
   constructor(method: string, allow = 'POST, OPTIONS') {
     const detail = `Method "${method}" not allowed.`;
@@ -92,7 +130,12 @@ export class MethodNotAllowedError extends AuthError {
   }
 }
 
-/** 401 raised by a token check; `message` is one of the WIRE.md token messages. */
+/**
+ * 401 raised by a token check; `message` is one of the WIRE.md token messages.
+ *
+ * @example
+ * new TokenError(TOKEN_MESSAGES.expired).body // { detail: 'Token is expired', code: 'token_not_valid' }
+ */
 export class TokenError extends AuthError {
   constructor(message: TokenMessage, cause?: unknown) {
     super(401, 'token_not_valid', message, { cause });
@@ -102,7 +145,14 @@ export class TokenError extends AuthError {
   }
 }
 
-/** The token messages, in the order they are checked (first failure wins). */
+/**
+ * The token messages, in the order they are checked (first failure wins).
+ *
+ * @example
+ * if (err instanceof TokenError && err.message === TOKEN_MESSAGES.expired) {
+ *   // refresh, then retry
+ * }
+ */
 export const TOKEN_MESSAGES = {
   invalid: 'Token is invalid',
   expired: 'Token is expired',
@@ -116,9 +166,21 @@ export const TOKEN_MESSAGES = {
   /** A sliding token without `refresh_exp` (allowed only with `dangerouslyAllowNonExpiringTokens`). */
   noRefreshExp: "Token has no 'refresh_exp' claim",
 } as const;
+/**
+ * One of the token messages.
+ *
+ * @example
+ * const message: TokenMessage = 'Token is blacklisted';
+ */
 export type TokenMessage = (typeof TOKEN_MESSAGES)[keyof typeof TOKEN_MESSAGES];
 
-/** 401 from `authenticate()`: no token class accepted the token. */
+/**
+ * 401 from `authenticate()`: no token class accepted the token.
+ *
+ * @example
+ * const err = new InvalidTokenError([{ token_class: 'AccessToken', token_type: 'access', message: 'Token is expired' }]);
+ * err.body.detail // 'Given token not valid for any token type'
+ */
 export class InvalidTokenError extends AuthError {
   readonly messages: TokenClassMessage[];
   constructor(messages: TokenClassMessage[], cause?: unknown) {
@@ -128,7 +190,12 @@ export class InvalidTokenError extends AuthError {
   }
 }
 
-/** 401 from `authenticate()`: no credentials on a route that requires them. */
+/**
+ * 401 from `authenticate()`: no credentials on a route that requires them.
+ *
+ * @example
+ * new NotAuthenticatedError().body // { detail: 'Authentication credentials were not provided.' }
+ */
 export class NotAuthenticatedError extends AuthError {
   constructor() {
     const detail = 'Authentication credentials were not provided.';
@@ -136,42 +203,75 @@ export class NotAuthenticatedError extends AuthError {
   }
 }
 
-/** 401: `Bearer` alone, or more than two parts in the header. */
+/**
+ * 401: `Bearer` alone, or more than two parts in the header.
+ *
+ * @example
+ * new BadAuthorizationHeaderError().code // 'bad_authorization_header'
+ */
 export class BadAuthorizationHeaderError extends AuthError {
   constructor() {
     super(401, 'bad_authorization_header', 'Authorization header must contain two space-delimited values');
   }
 }
 
-/** 401: a valid token without the user id claim. */
+/**
+ * 401: a valid token without the user id claim.
+ *
+ * @example
+ * new NoUserIdError().body // { detail: 'Token contained no recognizable user identification', code: 'token_not_valid' }
+ */
 export class NoUserIdError extends AuthError {
   constructor() {
     super(401, 'token_not_valid', 'Token contained no recognizable user identification');
   }
 }
 
-/** 401: the token's user does not exist (or its id cannot be parsed by the host). */
+/**
+ * 401: the token's user does not exist (or its id cannot be parsed by the host).
+ *
+ * @example
+ * new UserNotFoundError().body // { detail: 'User not found', code: 'user_not_found' }
+ */
 export class UserNotFoundError extends AuthError {
   constructor() {
     super(401, 'user_not_found', 'User not found');
   }
 }
 
-/** 401: the token's user exists but is inactive. */
+/**
+ * 401: the token's user exists but is inactive.
+ *
+ * @example
+ * new UserInactiveError().body // { detail: 'User is inactive', code: 'user_inactive' }
+ */
 export class UserInactiveError extends AuthError {
   constructor() {
     super(401, 'user_inactive', 'User is inactive');
   }
 }
 
-/** 401: the token predates the user's last credential change. */
+/**
+ * 401: the token predates the user's last credential change.
+ *
+ * @example
+ * simpleJwt({ getCredentialsChangedAt: (user) => user.passwordChangedAt, findUserByUsername, findUserById });
+ * // tokens issued before the change now answer new PasswordChangedError().body:
+ * // { detail: "The user's password has been changed.", code: 'password_changed' }
+ */
 export class PasswordChangedError extends AuthError {
   constructor() {
     super(401, 'password_changed', "The user's password has been changed.");
   }
 }
 
-/** 401: login failed (unknown user, wrong password, inactive user: one body for all) or the token's user is gone. */
+/**
+ * 401: login failed (unknown user, wrong password, inactive user: one body for all) or the token's user is gone.
+ *
+ * @example
+ * new NoActiveAccountError().body // { detail: 'No active account found with the given credentials', code: 'no_active_account' }
+ * new NoActiveAccountError(true).body.detail // 'No active account found for the given token.'
+ */
 export class NoActiveAccountError extends AuthError {
   constructor(forToken = false) {
     super(
@@ -182,7 +282,12 @@ export class NoActiveAccountError extends AuthError {
   }
 }
 
-/** 429 with `Retry-After`, DRF's wording. */
+/**
+ * 429 with `Retry-After`, DRF's wording.
+ *
+ * @example
+ * new ThrottledError(900).headers // { 'Retry-After': '900' }
+ */
 export class ThrottledError extends AuthError {
   readonly retryAfter: number;
   constructor(retryAfter: number) {
@@ -194,7 +299,12 @@ export class ThrottledError extends AuthError {
   }
 }
 
-/** 503: the token store could not be reached in time; nothing was issued. */
+/**
+ * 503: the token store could not be reached in time; nothing was issued.
+ *
+ * @example
+ * new StoreUnavailableError().body // { detail: 'The token store is unavailable; try again shortly.', code: 'store_unavailable' }
+ */
 export class StoreUnavailableError extends AuthError {
   constructor(cause?: unknown, retryAfter = 1) {
     super(503, 'store_unavailable', 'The token store is unavailable; try again shortly.', {
@@ -204,7 +314,15 @@ export class StoreUnavailableError extends AuthError {
   }
 }
 
-/** 503: too many password hashes are being computed at once. */
+/**
+ * 503: too many password hashes are being computed at once.
+ *
+ * @example
+ * verifyCredentials: async (username, password) => {
+ *   if (ldapQueue.size > 100) throw new ServerBusyError(2); // 503 with Retry-After: 2
+ *   return ldap.check(username, password);
+ * },
+ */
 export class ServerBusyError extends AuthError {
   constructor(retryAfter = 1) {
     super(503, 'server_busy', 'Too many login attempts are being processed; try again shortly.', {
@@ -213,7 +331,12 @@ export class ServerBusyError extends AuthError {
   }
 }
 
-/** 503: the trusted JWKS (`jwksUri`) could not be fetched or is being refetched too often; nothing was decided. */
+/**
+ * 503: the trusted JWKS (`jwksUri`) could not be fetched or is being refetched too often; nothing was decided.
+ *
+ * @example
+ * new KeysUnavailableError().headers // { 'Retry-After': '5' }
+ */
 export class KeysUnavailableError extends AuthError {
   constructor(cause?: unknown, retryAfter = 5) {
     super(503, 'keys_unavailable', 'The signing keys are unavailable; try again shortly.', {
@@ -223,28 +346,49 @@ export class KeysUnavailableError extends AuthError {
   }
 }
 
-/** 404: this kit only verifies tokens (it has a public key or a JWKS, no signing key), so it issues none. */
+/**
+ * 404: this kit only verifies tokens (it has a public key or a JWKS, no signing key), so it issues none.
+ *
+ * @example
+ * new VerifyOnlyError().code // 'verify_only': what login and refresh answer on a kit with only a public key
+ */
 export class VerifyOnlyError extends AuthError {
   constructor() {
     super(404, 'verify_only', 'This server only verifies tokens; it has no signing key. Obtain tokens from the service that issues them.');
   }
 }
 
-/** 500: a host callback threw or the kit was misused. The body never says more than this. */
+/**
+ * 500: a host callback threw or the kit was misused. The body never says more than this.
+ *
+ * @example
+ * new InternalError(new Error('db down')).body // { detail: 'Internal server error.', code: 'internal_error' }
+ */
 export class InternalError extends AuthError {
   constructor(cause?: unknown) {
     super(500, 'internal_error', 'Internal server error.', { cause });
   }
 }
 
-/** 403: the user already has `maxSessionsPerUser` live sessions and the policy is `'refuse'`. */
+/**
+ * 403: the user already has `maxSessionsPerUser` live sessions and the policy is `'refuse'`.
+ *
+ * @example
+ * simpleJwt({ maxSessionsPerUser: 5, sessionLimitPolicy: 'refuse', findUserByUsername, findUserById });
+ * // a sixth login answers 403 new SessionLimitError().body, code 'session_limit'
+ */
 export class SessionLimitError extends AuthError {
   constructor() {
     super(403, 'session_limit', 'Too many active sessions for this account; log out elsewhere first.');
   }
 }
 
-/** 404: no such session of the caller's (DRF's `Not found.`). */
+/**
+ * 404: no such session of the caller's (DRF's `Not found.`).
+ *
+ * @example
+ * new NotFoundError().body // { detail: 'Not found.' }
+ */
 export class NotFoundError extends AuthError {
   constructor() {
     const detail = 'Not found.';
@@ -255,6 +399,9 @@ export class NotFoundError extends AuthError {
 /**
  * 403: a state-changing request authenticated by a cookie came without a matching CSRF token (double submit:
  * the CSRF cookie's value echoed in the CSRF header). The details follow Django's `CSRF Failed: ...` wording.
+ *
+ * @example
+ * if (req.get('X-CSRFToken') !== cookies.csrftoken) throw new CsrfError('CSRF token incorrect.');
  */
 export class CsrfError extends AuthError {
   constructor(reason: 'CSRF cookie not set.' | 'CSRF token missing.' | 'CSRF token incorrect.') {
@@ -262,7 +409,12 @@ export class CsrfError extends AuthError {
   }
 }
 
-/** 403: authenticated, but not allowed (DRF's `PermissionDenied`), e.g. a non-admin on the lifetimes router. */
+/**
+ * 403: authenticated, but not allowed (DRF's `PermissionDenied`), e.g. a non-admin on the lifetimes router.
+ *
+ * @example
+ * app.delete('/things/:id', auth.authenticate(), (req, res, next) => (isOwner(req) ? next() : next(new PermissionDeniedError())));
+ */
 export class PermissionDeniedError extends AuthError {
   constructor() {
     super(403, 'permission_denied', 'You do not have permission to perform this action.');

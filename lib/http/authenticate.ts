@@ -32,6 +32,11 @@ function isSpace(code: number): boolean {
  * Parses `Authorization` the way simplejwt does: absent or blank is no credentials; parts split on runs of
  * whitespace; an unknown scheme is no credentials; a known scheme with other than exactly one token is an error.
  * The scheme is matched case-insensitively (RFC 7235).
+ *
+ * @example
+ * parseAuthorizationHeader('Bearer eyJhbGciOi...', new Set(['bearer'])) // { kind: 'token', token: 'eyJhbGciOi...' }
+ * parseAuthorizationHeader('Bearer', new Set(['bearer']))               // { kind: 'bad' }
+ * parseAuthorizationHeader('Token abc', new Set(['bearer']))            // { kind: 'none' }
  */
 export function parseAuthorizationHeader(value: string | string[] | undefined, schemes: ReadonlySet<string>): HeaderCredential {
   if (typeof value !== 'string') return value === undefined ? NONE : BAD;
@@ -62,7 +67,14 @@ export function credentialsChangedSince(changedAt: Date | number | null | undefi
   return iat < Math.floor(ms / 1000);
 }
 
-/** The user `stateless` mode builds from the claims, like simplejwt's `TokenUser`. */
+/**
+ * The user `stateless` mode builds from the claims, like simplejwt's `TokenUser`.
+ *
+ * @example
+ * app.get('/jobs/', auth.authenticate({ stateless: true }), (req, res) => {
+ *   res.json({ userId: (req.user as TokenUser).id });
+ * });
+ */
 export interface TokenUser {
   id: string;
   pk: string;

@@ -9,6 +9,15 @@ const JSON_TYPE = 'application/json';
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 const MULTIPART_TYPE = 'multipart/form-data';
 
+/** DRF `CharField` messages, one per failing field (`{"<field>": ["<message>"]}`). */
+export const FIELD_MESSAGES = {
+  required: 'This field is required.',
+  null: 'This field may not be null.',
+  notString: 'Not a valid string.',
+  blank: 'This field may not be blank.',
+  nullCharacter: 'Null characters are not allowed.',
+} as const;
+
 /** Python's name for a JSON value's type, as DRF puts it in "Expected a dictionary, but got list." */
 function pythonTypeName(value: unknown): string {
   if (Array.isArray(value)) return 'list';
@@ -144,13 +153,13 @@ export function stringFields<const K extends string>(body: Body, names: readonly
     const value = Object.prototype.hasOwnProperty.call(body, name) ? body[name] : undefined;
     let message: string | undefined;
     let text = '';
-    if (value === undefined) message = 'This field is required.';
-    else if (value === null) message = 'This field may not be null.';
+    if (value === undefined) message = FIELD_MESSAGES.required;
+    else if (value === null) message = FIELD_MESSAGES.null;
     else if (typeof value === 'string') text = value.trim();
     else if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
-    else message = 'Not a valid string.';
-    if (message === undefined && text === '') message = 'This field may not be blank.';
-    if (message === undefined && text.includes('\0')) message = 'Null characters are not allowed.';
+    else message = FIELD_MESSAGES.notString;
+    if (message === undefined && text === '') message = FIELD_MESSAGES.blank;
+    if (message === undefined && text.includes('\0')) message = FIELD_MESSAGES.nullCharacter;
     if (message !== undefined) errors[name] = [message];
     else out[name] = text;
   }

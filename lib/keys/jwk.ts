@@ -1,7 +1,12 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import type { AsymmetricAlgorithm } from '../config/options';
 
-/** A public JSON Web Key as the kit publishes it (RFC 7517): only public members, always `use`, `alg` and `kid`. */
+/**
+ * A public JSON Web Key as the kit publishes it (RFC 7517): only public members, always `use`, `alg` and `kid`.
+ *
+ * @example
+ * const [jwk] = auth.jwks().keys; // { kty: 'EC', kid: 'k1', use: 'sig', alg: 'ES256', crv: 'P-256', x, y }
+ */
 export interface PublicJwk {
   kty: 'RSA' | 'EC';
   kid: string;
@@ -16,7 +21,12 @@ export interface PublicJwk {
   y?: string;
 }
 
-/** A JWK Set (RFC 7517 §5). */
+/**
+ * A JWK Set (RFC 7517 §5).
+ *
+ * @example
+ * const set: JwkSet = auth.jwks(); // { keys: [...] }: empty with an HMAC secret
+ */
 export interface JwkSet {
   keys: PublicJwk[];
 }

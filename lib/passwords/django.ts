@@ -9,10 +9,20 @@ import type * as Argon2 from '@node-rs/argon2';
  * `bcrypt$` form is exactly `bcrypt$` before one.
  */
 
-/** The Django hashers this module verifies. */
+/**
+ * The Django hashers this module verifies.
+ *
+ * @example
+ * const algorithm = row.password.split('$')[0] as DjangoAlgorithm; // 'pbkdf2_sha256' for Django's default hasher
+ */
 export type DjangoAlgorithm = 'pbkdf2_sha256' | 'pbkdf2_sha1' | 'bcrypt_sha256' | 'bcrypt' | 'argon2';
 
-/** bcrypt reads at most this many bytes of a password; the rest would be silently ignored. */
+/**
+ * bcrypt reads at most this many bytes of a password; the rest would be silently ignored.
+ *
+ * @example
+ * if (Buffer.byteLength(password) > BCRYPT_MAX_BYTES) throw new Error('Choose a password of at most 72 bytes');
+ */
 export const BCRYPT_MAX_BYTES = 72;
 
 /** A stored hash, parsed: what to compute to check a password against it. */

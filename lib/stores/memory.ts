@@ -11,7 +11,12 @@ import {
 } from './internal';
 import type { ConsumeResult, SessionInfo, TokenRecord, TokenStore } from './types';
 
-/** Options of `new MemoryStore()`. */
+/**
+ * Options of `new MemoryStore()`.
+ *
+ * @example
+ * new MemoryStore({ purgeIntervalSeconds: 0 }); // no timer: call store.purgeExpired(now) yourself
+ */
 export type MemoryStoreOptions = StoreTimerOptions;
 
 /** Width of an expiry bucket, in seconds. */

@@ -11,13 +11,28 @@ import {
 } from './internal';
 import type { ConsumeResult, SessionInfo, TokenRecord, TokenStore } from './types';
 
-/** A Redis command and its arguments, e.g. `['HGET', key, field]`. */
+/**
+ * A Redis command and its arguments, e.g. `['HGET', key, field]`.
+ *
+ * @example
+ * const ping: RedisCommand = ['PING'];
+ */
 export type RedisCommand = [command: string, ...args: string[]];
 
-/** Sends one Redis command and resolves with its reply (rejects with Redis's error). */
+/**
+ * Sends one Redis command and resolves with its reply (rejects with Redis's error).
+ *
+ * @example
+ * const sendCommand: SendCommand = (args) => client.sendCommand(args); // node-redis v4+
+ */
 export type SendCommand = (args: RedisCommand) => Promise<unknown>;
 
-/** Options of `new RedisStore(...)`. */
+/**
+ * Options of `new RedisStore(...)`.
+ *
+ * @example
+ * new RedisStore({ sendCommand: (args) => client.sendCommand(args), prefix: '{sjwt}:' }); // one slot on a Cluster
+ */
 export interface RedisStoreOptions extends StoreTimerOptions {
   /**
    * Sends a command through your Redis client; the store never opens connections of its own.
@@ -28,7 +43,13 @@ export interface RedisStoreOptions extends StoreTimerOptions {
   prefix?: string;
 }
 
-/** The part of an ioredis client the store uses, so an ioredis instance can be passed as is. */
+/**
+ * The part of an ioredis client the store uses, so an ioredis instance can be passed as is.
+ *
+ * @example
+ * import Redis from 'ioredis';
+ * const store = new RedisStore(new Redis(process.env.REDIS_URL)); // an ioredis client is IoRedisLike
+ */
 export interface IoRedisLike {
   call(command: string, ...args: string[]): Promise<unknown>;
 }

@@ -13,7 +13,12 @@ import {
 } from './internal';
 import type { ConsumeResult, SessionInfo, TokenRecord, TokenStore } from './types';
 
-/** Options of `new SqliteStore(path, options)`. */
+/**
+ * Options of `new SqliteStore(path, options)`.
+ *
+ * @example
+ * new SqliteStore('./tokens.sqlite3', { busyTimeoutMs: 10_000, purgeIntervalSeconds: 300 });
+ */
 export interface SqliteStoreOptions extends StoreTimerOptions {
   /**
    * How long a statement waits for another process's write lock, in milliseconds. Applied only to a database
@@ -25,6 +30,11 @@ export interface SqliteStoreOptions extends StoreTimerOptions {
 /**
  * The part of a better-sqlite3 `Database` the store relies on, spelled out so the package's types do not need
  * `@types/better-sqlite3` (any better-sqlite3 v12 `Database` fits).
+ *
+ * @example
+ * import Database from 'better-sqlite3';
+ * const db: SqliteDatabase = new Database('./app.sqlite3');
+ * const store = new SqliteStore(db); // shares your connection; close() leaves it open
  */
 export interface SqliteDatabase {
   readonly open: boolean;
@@ -113,7 +123,12 @@ const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** The newest schema version this code knows. */
+/**
+ * The newest schema version this code knows.
+ *
+ * @example
+ * db.prepare('SELECT MAX(version) FROM sjwt_schema_migrations').pluck().get() === SQLITE_SCHEMA_VERSION // migrated
+ */
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Columns of `sjwt_tokens` as `TokenRecord` names. */

@@ -10,10 +10,20 @@
  * has many spellings, but one `jti`).
  */
 
-/** A value or a promise of it. */
+/**
+ * A value or a promise of it.
+ *
+ * @example
+ * isRevoked(jti: string, userId: string, issuedAt: number): Awaitable<boolean>; // a boolean, or a promise of one
+ */
 export type Awaitable<T> = T | Promise<T>;
 
-/** One issued token the store knows about: refresh and sliding tokens always, access tokens when recorded. */
+/**
+ * One issued token the store knows about: refresh and sliding tokens always, access tokens when recorded.
+ *
+ * @example
+ * await store.record({ jti, userId: '1', familyId: jti, type: 'refresh', issuedAt: iat, expiresAt: exp, sessionStartedAt: iat, sessionExpiresAt: exp });
+ */
 export interface TokenRecord {
   /** The token's `jti`. */
   jti: string;
@@ -37,7 +47,13 @@ export interface TokenRecord {
   ip?: string;
 }
 
-/** The outcome of `consume()`. */
+/**
+ * The outcome of `consume()`.
+ *
+ * @example
+ * const result: ConsumeResult = await store.consume(jti, now, successor);
+ * if (result.status === 'reused') await store.revokeFamily(result.record.familyId, result.record.sessionExpiresAt);
+ */
 export type ConsumeResult =
   /** The token was live and is now marked rotated; `successor` was recorded in the same step. */
   | { status: 'ok'; record: TokenRecord }
@@ -48,7 +64,12 @@ export type ConsumeResult =
   /** The store has no record of the token (issued before the store was set up, or purged). */
   | { status: 'unknown' };
 
-/** One live session of a user, for `GET /api/token/sessions/`. */
+/**
+ * One live session of a user, for `GET /api/token/sessions/`.
+ *
+ * @example
+ * const sessions: SessionInfo[] = await auth.store.sessions('1', Math.floor(Date.now() / 1000));
+ */
 export interface SessionInfo {
   /** The family id. */
   id: string;
@@ -119,7 +140,12 @@ export interface TokenStore {
   setSetting(name: string, value: string): Awaitable<void>;
 }
 
-/** The method names a store must have; checked at run time for JavaScript users. */
+/**
+ * The method names a store must have; checked at run time for JavaScript users.
+ *
+ * @example
+ * const missing = STORE_METHODS.filter((name) => typeof (candidate as any)[name] !== 'function');
+ */
 export const STORE_METHODS = [
   'record',
   'consume',
@@ -134,7 +160,12 @@ export const STORE_METHODS = [
   'setSetting',
 ] as const satisfies readonly (keyof TokenStore)[];
 
-/** Throws a TypeError naming what a store object lacks. */
+/**
+ * Throws a TypeError naming what a store object lacks.
+ *
+ * @example
+ * assertStore(myStore); // TypeError: "store" ... when a method is missing
+ */
 export function assertStore(store: unknown, optionName = 'store'): asserts store is TokenStore {
   if (typeof store !== 'object' || store === null) {
     throw new TypeError(`"${optionName}" must be a token store such as new MemoryStore() or new SqliteStore('./tokens.sqlite3')`);

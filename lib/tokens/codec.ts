@@ -4,7 +4,13 @@ import { TOKEN_MESSAGES, TokenError, VerifyOnlyError } from '../errors';
 import type { Algorithm } from '../config/options';
 import { singleKeySet, type KeySet, type VerifyKey } from '../keys/keyset';
 
-/** A verified token's claims. Names are simplejwt's defaults; the keys are configurable. */
+/**
+ * A verified token's claims. Names are simplejwt's defaults; the keys are configurable.
+ *
+ * @example
+ * const claims: TokenClaims = await auth.tokens.verify(token, 'access');
+ * claims.user_id; // '1'
+ */
 export interface TokenClaims {
   token_type?: string;
   exp?: number;
@@ -14,7 +20,12 @@ export interface TokenClaims {
   [claim: string]: unknown;
 }
 
-/** The header and claims of a token whose signature checked out. */
+/**
+ * The header and claims of a token whose signature checked out.
+ *
+ * @example
+ * const decoded: DecodedToken = { header: { alg: 'HS256', typ: 'JWT' }, claims: { token_type: 'access', user_id: '1' } };
+ */
 export interface DecodedToken {
   header: Record<string, unknown>;
   claims: TokenClaims;

@@ -8,7 +8,12 @@ import type { Awaitable } from '../stores/types';
 import type { Logger } from '../config/warnings';
 import { formatDuration, parseDuration } from '../config/duration';
 
-/** Lifetimes in whole seconds; `Infinity`: tokens of that kind carry no `exp` (or no `refresh_exp`). */
+/**
+ * Lifetimes in whole seconds; `Infinity`: tokens of that kind carry no `exp` (or no `refresh_exp`).
+ *
+ * @example
+ * const lifetimes: Lifetimes = { access: 300, refresh: 86_400, sliding: 300, slidingRefresh: 86_400 };
+ */
 export interface Lifetimes {
   access: number;
   refresh: number;
@@ -27,6 +32,9 @@ export const LIFETIME_FIELDS = [
 /**
  * What stores keep as the expiry of something that never expires: 9999-12-31T23:59:59Z. Every store takes it as
  * an ordinary time (Redis as a TTL of some 8000 years), so revocation of non-expiring tokens works unchanged.
+ *
+ * @example
+ * await store.revoke(jti, claims.exp ?? NEVER_EXPIRES);
  */
 export const NEVER_EXPIRES = 253_402_300_799;
 

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { TOKEN_MESSAGES, TokenError } from '../errors';
 import type { Codec, TokenClaims } from './codec';
 
-/** The token types simplejwt knows. */
+/**
+ * The token types simplejwt knows.
+ *
+ * @example
+ * const type: TokenType = 'refresh';
+ * const claims = await auth.tokens.verify(token, type); // 401 'Token has wrong type' for an access token
+ */
 export type TokenType = 'access' | 'refresh' | 'sliding';
 
 /** Claim names, configurable as in simplejwt (`USER_ID_CLAIM`, `TOKEN_TYPE_CLAIM`, `JTI_CLAIM`). */

@@ -1,0 +1,136 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import ts from 'typescript';
+import { OPTION_KEYS } from '../../lib/config/options';
+import * as errors from '../../lib/errors';
+
+/**
+ * The README is part of what ships: these tests fail when an option, an error code or an export is added
+ * without its documentation.
+ */
+
+const ROOT = join(__dirname, '..', '..');
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+/** The lines of the README section under `## <title>`, up to the next `## ` heading. */
+function section(title: string): string[] {
+  const lines = README.split('\n');
+  const start = lines.findIndex((line) => line.trim() === `## ${title}`);
+  if (start === -1) throw new Error(`README has no "## ${title}" section`);
+  const end = lines.findIndex((line, i) => i > start && line.startsWith('## '));
+  return lines.slice(start + 1, end === -1 ? undefined : end);
+}
+
+/** The cells of each row of the first Markdown table in these lines (header and separator rows left out). */
+function tableRows(lines: string[]): string[][] {
+  const rows = lines.filter((line) => line.startsWith('|')).map((line) =>
+    line
+      .split(/(?<!\\)\|/)
+      .slice(1, -1)
+      .map((cell) => cell.replace(/\\\|/g, '|').trim()),
+  );
+  return rows.slice(2);
+}
+
+/** The `backticked` names in a cell. */
+const codeSpans = (cell: string): string[] => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+
+function libFiles(dir = join(ROOT, 'lib')): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? libFiles(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+  );
+}
+
+describe('README: the options table', () => {
+  const documented = new Set(tableRows(section('Options')).flatMap((row) => codeSpans(row[0] ?? '')));
+
+  it('has a row for every key of Options', () => {
+    const missing = Object.keys(OPTION_KEYS).filter((key) => !documented.has(key));
+    expect(missing).toEqual([]);
+  });
+
+  it('has no row for an option that does not exist', () => {
+    expect([...documented].filter((name) => !(name in OPTION_KEYS))).toEqual([]);
+  });
+
+  it('gives each row a type, a default and a meaning', () => {
+    for (const row of tableRows(section('Options'))) {
+      expect({ option: row[0], cells: row.length, empty: row.filter((cell) => cell === '').length }).toEqual({ option: row[0], cells: 4, empty: 0 });
+    }
+  });
+});
+
+describe('README: the error table', () => {
+  const rows = tableRows(section('Errors'));
+  /** code → the statuses the README gives it. */
+  const documented = new Map<string, Set<number>>();
+  for (const row of rows) {
+    for (const code of codeSpans(row[0] ?? '')) {
+      const statuses = documented.get(code) ?? new Set<number>();
+      statuses.add(Number(row[1]));
+      documented.set(code, statuses);
+    }
+  }
+
+  /** Every AuthError subclass the kit exports, made with no arguments: its code and status never depend on them. */
+  const produced = new Map<string, number>();
+  for (const [name, value] of Object.entries(errors)) {
+    if (typeof value !== 'function' || !(value.prototype instanceof errors.AuthError)) continue;
+    const Class = value as unknown as new () => errors.AuthError;
+    const err = new Class();
+    produced.set(err.code, err.status);
+    expect({ name, code: err.code }).toEqual({ name, code: expect.stringMatching(/^[a-z_]+$/) });
+  }
+
+  it('found the error classes', () => {
+    expect(produced.size).toBeGreaterThan(15);
+    expect(produced.get('token_not_valid')).toBe(401);
+  });
+
+  it('has a row, with the right status, for the code of every AuthError subclass', () => {
+    const missing = [...produced].filter(([code, status]) => !documented.get(code)?.has(status)).map(([code, status]) => `${code} (${status})`);
+    expect(missing).toEqual([]);
+  });
+
+  it('has a row for every code written in lib/ (super(status, code) or new AuthError(status, code))', () => {
+    const written = new Set<string>();
+    for (const file of libFiles()) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/(?:super|new AuthError)\(\s*\d{3},\s*'([a-z_]+)'/g)) written.add(match[1]!);
+    }
+    expect(written.size).toBeGreaterThan(15);
+    expect([...written].filter((code) => !documented.has(code))).toEqual([]);
+  });
+
+  it('lists no code the kit does not produce', () => {
+    expect([...documented.keys()].filter((code) => !produced.has(code))).toEqual([]);
+  });
+});
+
+describe('JSDoc: every export of lib/index.ts has an @example', () => {
+  it('in the declarations the compiler finds for it', () => {
+    const entry = join(ROOT, 'lib', 'index.ts');
+    const program = ts.createProgram([entry], {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.CommonJS,
+      esModuleInterop: true,
+      skipLibCheck: true,
+      noEmit: true,
+      types: [],
+    });
+    const checker = program.getTypeChecker();
+    const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
+    const exported = checker.getExportsOfModule(moduleSymbol);
+    expect(exported.length).toBeGreaterThan(40);
+    const missing: string[] = [];
+    for (const symbol of exported) {
+      const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+      const declarations = target.declarations ?? [];
+      const hasExample = declarations.some((d) => ts.getJSDocTags(d).some((tag) => tag.tagName.text === 'example'));
+      if (!hasExample) {
+        const where = declarations[0] ? relative(ROOT, declarations[0].getSourceFile().fileName) : '?';
+        missing.push(`${symbol.name} (${where})`);
+      }
+    }
+    expect(missing).toEqual([]);
+  }, 60_000);
+});
