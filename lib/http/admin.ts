@@ -3,12 +3,13 @@ import type { Config } from '../config/resolve';
 import { MethodNotAllowedError, PermissionDeniedError, ValidationError, type FieldErrors } from '../errors';
 import type { SessionManager } from '../tokens/sessions';
 import { LIFETIME_FIELDS, lifetimeConflict, lifetimeJson, parseLifetime, type Lifetimes } from '../tokens/lifetimes';
-import { readBody } from './body';
+import { FIELD_MESSAGES, readBody } from './body';
 import { sendJson, type ErrorRenderer } from './respond';
 import { callHost } from './router';
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
-const ALLOW = 'GET, PUT, PATCH, OPTIONS';
+/** The methods of the lifetimes router. */
+export const ADMIN_ALLOW = 'GET, PUT, PATCH, OPTIONS';
 
 /** The path below the mount point, without query string, always ending in `/`. */
 function routePath(url: string): string {
@@ -55,7 +56,7 @@ export function createAdminRouter(
     const errors: FieldErrors = {};
     for (const [key, field] of fields) {
       if (!Object.prototype.hasOwnProperty.call(body, field)) {
-        if (!partial) errors[field] = ['This field is required.'];
+        if (!partial) errors[field] = [FIELD_MESSAGES.required];
         continue;
       }
       const parsed = parseLifetime(body[field], config.allowNonExpiring);
@@ -86,7 +87,7 @@ export function createAdminRouter(
       case 'PATCH':
         return update(req, true);
       default:
-        throw new MethodNotAllowedError(req.method, ALLOW);
+        throw new MethodNotAllowedError(req.method, ADMIN_ALLOW);
     }
   }
 
@@ -99,7 +100,7 @@ export function createAdminRouter(
         renders: ['application/json'],
         parses: ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'],
       });
-      return sendJson(res, 200, body, { Allow: ALLOW, ...NO_STORE });
+      return sendJson(res, 200, body, { Allow: ADMIN_ALLOW, ...NO_STORE });
     }
     // Authentication, then permission, then the method, as DRF orders them.
     requireAuth(req, res, () => {

@@ -41,7 +41,7 @@ interface Route {
 const SESSION_PATH = /^\/sessions\/([0-9a-f]{32})\/$/;
 
 /** Keys of the login answers that `loginResponse()` may not override. */
-const TOKEN_KEYS: ReadonlySet<string> = new Set(['refresh', 'access', 'token']);
+export const TOKEN_KEYS: ReadonlySet<string> = new Set(['refresh', 'access', 'token']);
 
 /** Where a session token came from: the body field, the `Authorization` header (`refreshByBearer`), or a cookie. */
 type TokenSource = 'body' | 'bearer' | 'cookie';

@@ -50,26 +50,40 @@ export function storeExpiry(claim: unknown): number {
 }
 
 /**
+ * What the admin API answers for a lifetime it refuses (DRF's wording where DRF has one), and for lifetimes that
+ * contradict each other (`non_field_errors`). The OpenAPI document lists these same texts.
+ */
+export const LIFETIME_MESSAGES = {
+  neverNotAllowed: 'Non-expiring lifetimes (null) need the dangerouslyAllowNonExpiringTokens option.',
+  notInteger: 'A valid integer is required.',
+  tooSmall: 'Ensure this value is greater than or equal to 1.',
+  notDuration: "Enter a positive number of seconds or a duration such as '5m', '1d' or '30d'.",
+  tooLarge: `Ensure this value is less than or equal to ${MAX_LIFETIME}.`,
+  accessOutlivesRefresh: 'access_token_lifetime must not be longer than refresh_token_lifetime.',
+  slidingOutlivesRefresh: 'sliding_token_lifetime must not be longer than sliding_token_refresh_lifetime.',
+} as const;
+
+/**
  * Parses one lifetime as the options and the admin API accept it: seconds or a duration string, or `null`
  * (never) when `allowNever`. Returns the seconds, or the message of what is wrong.
  */
 export function parseLifetime(value: unknown, allowNever: boolean): number | { error: string } {
   if (value === null) {
-    return allowNever ? Infinity : { error: 'Non-expiring lifetimes (null) need the dangerouslyAllowNonExpiringTokens option.' };
+    return allowNever ? Infinity : { error: LIFETIME_MESSAGES.neverNotAllowed };
   }
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || !Number.isInteger(value)) return { error: 'A valid integer is required.' };
-    if (value < 1) return { error: 'Ensure this value is greater than or equal to 1.' };
+    if (!Number.isFinite(value) || !Number.isInteger(value)) return { error: LIFETIME_MESSAGES.notInteger };
+    if (value < 1) return { error: LIFETIME_MESSAGES.tooSmall };
   } else if (typeof value !== 'string') {
-    return { error: "Enter a positive number of seconds or a duration such as '5m', '1d' or '30d'." };
+    return { error: LIFETIME_MESSAGES.notDuration };
   }
   let seconds: number;
   try {
     seconds = parseDuration(value, 'lifetime');
   } catch {
-    return { error: "Enter a positive number of seconds or a duration such as '5m', '1d' or '30d'." };
+    return { error: LIFETIME_MESSAGES.notDuration };
   }
-  if (seconds > MAX_LIFETIME) return { error: `Ensure this value is less than or equal to ${MAX_LIFETIME}.` };
+  if (seconds > MAX_LIFETIME) return { error: LIFETIME_MESSAGES.tooLarge };
   return seconds;
 }
 
@@ -80,8 +94,8 @@ export function lifetimeJson(seconds: number): { seconds: number | null; text: s
 
 /** The cross-field rules; returns the first broken one's message. */
 export function lifetimeConflict(l: Lifetimes): string | undefined {
-  if (l.access > l.refresh) return 'access_token_lifetime must not be longer than refresh_token_lifetime.';
-  if (l.sliding > l.slidingRefresh) return 'sliding_token_lifetime must not be longer than sliding_token_refresh_lifetime.';
+  if (l.access > l.refresh) return LIFETIME_MESSAGES.accessOutlivesRefresh;
+  if (l.sliding > l.slidingRefresh) return LIFETIME_MESSAGES.slidingOutlivesRefresh;
   return undefined;
 }
 
