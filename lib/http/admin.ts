@@ -18,6 +18,11 @@ function routePath(url: string): string {
   return path.endsWith('/') ? path : `${path}/`;
 }
 
+/** The lifetimes the router shows and sets, with their wire names: the sliding ones only when sliding tokens are served. */
+export function adminLifetimeFields(config: Pick<Config, 'slidingTokens'>): readonly (typeof LIFETIME_FIELDS)[number][] {
+  return config.slidingTokens ? LIFETIME_FIELDS : LIFETIME_FIELDS.slice(0, 2);
+}
+
 /**
  * The lifetimes router (TuGraph's `get_token_time` / `update_token_time`), mounted by the host, e.g.
  * `app.use('/api/admin/token-lifetimes', auth.adminRouter)`. `GET` shows the lifetimes new tokens get; `PUT`
@@ -32,8 +37,7 @@ export function createAdminRouter(
   requireAuth: (req: Request, res: Response, next: NextFunction) => void,
   renderError: ErrorRenderer,
 ) {
-  // Sliding lifetimes are shown and set only when sliding tokens are served.
-  const fields = config.slidingTokens ? LIFETIME_FIELDS : LIFETIME_FIELDS.slice(0, 2);
+  const fields = adminLifetimeFields(config);
   const { logger } = config;
   const log = (message: string) => (logger.info ?? logger.warn).call(logger, `[express-simplejwt] ${message}`);
 

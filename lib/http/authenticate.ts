@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AuthenticateOptions } from '../config/options';
+import type { AuthenticateOptions, AuthTokenClass } from '../config/options';
 import {
   AuthError,
   BadAuthorizationHeaderError,
@@ -90,6 +90,12 @@ function looksLikeRequest(value: unknown): value is Request {
 export const MISSING_PARENS =
   'auth.authenticate is a factory: write app.use(auth.authenticate()) or app.get(path, auth.authenticate(), handler), with the parentheses';
 
+/** How the entries of `authenticate()`'s 401 `messages` name each token class (simplejwt's class names). */
+export const TOKEN_CLASS_LABELS = {
+  access: { token_class: 'AccessToken', token_type: 'access' },
+  sliding: { token_class: 'SlidingToken', token_type: 'sliding' },
+} as const satisfies Record<AuthTokenClass, Omit<TokenClassMessage, 'message'>>;
+
 function isTokenError(err: unknown): err is AuthError {
   return err instanceof AuthError && err.code === 'token_not_valid';
 }
@@ -104,7 +110,7 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
   /** simplejwt's AUTH_TOKEN_CLASSES: sliding tokens are session tokens, so their revocation is always checked. */
   const classes = config.authTokenClasses.map((type) => ({
     type,
-    label: { token_class: type === 'access' ? 'AccessToken' : 'SlidingToken', token_type: type },
+    label: TOKEN_CLASS_LABELS[type],
     checkRevocation: type === 'sliding' || revokeAccessTokens,
   }));
 

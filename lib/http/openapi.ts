@@ -1,6 +1,7 @@
 import type { Config } from '../config/resolve';
 import {
   BadAuthorizationHeaderError,
+  CsrfError,
   InternalError,
   KeysUnavailableError,
   NoActiveAccountError,
@@ -9,6 +10,8 @@ import {
   NoUserIdError,
   PasswordChangedError,
   PayloadTooLargeError,
+  PermissionDeniedError,
+  ServerBusyError,
   SessionLimitError,
   StoreUnavailableError,
   TOKEN_MESSAGES,
@@ -17,16 +20,23 @@ import {
   type AuthError,
   type TokenMessage,
 } from '../errors';
+import { LIFETIME_MESSAGES, MAX_LIFETIME } from '../tokens/lifetimes';
+import { ADMIN_ALLOW, adminLifetimeFields } from './admin';
+import { TOKEN_CLASS_LABELS } from './authenticate';
 import { FIELD_MESSAGES } from './body';
+import { TOKEN_KEYS } from './router';
 
 /**
  * The OpenAPI 3.1 description of the token endpoints, generated from the resolved configuration: the username
- * field's name, rotation, throttling, the session policy, verify-only mode and the accepted header schemes all
- * show in it. Every body schema is exact (`additionalProperties: false`, `const` where the text is fixed), taken
- * from the error classes themselves where it can be, so the document cannot drift from what goes on the wire.
+ * field's name, rotation, throttling, the session policy, verify-only mode, the accepted header schemes, sliding
+ * tokens, refresh by Bearer, the cookie transport with its CSRF check, `loginResponse` and (when told where it is
+ * mounted) the lifetimes router all show in it. Every body schema is exact (`additionalProperties: false`, `const`
+ * where the text is fixed), taken from the error classes and the router's own constants where it can be, so the
+ * document cannot drift from what goes on the wire.
  *
- * Endpoints are described by the path builders in `PATH_BUILDERS`, one per feature; a feature that adds routes
- * (sliding tokens, cookies) adds a builder that returns its paths, or `undefined` when it is off.
+ * Endpoints are described by the path builders in `PATH_BUILDERS` (the token router's) and `ADMIN_PATH_BUILDERS`
+ * (the lifetimes router's), one per feature; a feature that adds routes adds a builder that returns its paths, or
+ * `undefined` when it is off.
  */
 
 /** A JSON Schema (draft 2020-12, the dialect of OpenAPI 3.1). */
@@ -66,7 +76,10 @@ export interface OpenApiOperation {
   tags: string[];
   parameters?: OpenApiParameter[];
   requestBody?: { required: boolean; content: Record<string, { schema: JsonSchema }> };
-  /** `[]` for the public token endpoints (they ignore `Authorization`), `[{ bearerAuth: [] }]` for the others. */
+  /**
+   * `[]` for the public token endpoints (they ignore `Authorization`), `[{ bearerAuth: [] }]` for the others; a
+   * token endpoint that may read its token from the header or a cookie lists `{}` and those alternatives.
+   */
   security: Record<string, string[]>[];
   responses: Record<string, OpenApiResponse | OpenApiRef>;
 }
@@ -76,13 +89,18 @@ export interface OpenApiPathItem {
   summary?: string;
   get?: OpenApiOperation;
   post?: OpenApiOperation;
+  put?: OpenApiOperation;
+  patch?: OpenApiOperation;
   delete?: OpenApiOperation;
 }
 
-/** An OpenAPI security scheme: `http` with the first accepted scheme, or `apiKey` for another header name. */
+/**
+ * An OpenAPI security scheme: `http` with the first accepted scheme, or `apiKey` for another header name, a
+ * cookie (the cookie transport) or the CSRF header.
+ */
 export type OpenApiSecurityScheme =
   | { type: 'http'; scheme: string; bearerFormat?: 'JWT'; description: string }
-  | { type: 'apiKey'; in: 'header'; name: string; description: string };
+  | { type: 'apiKey'; in: 'header' | 'cookie'; name: string; description: string };
 
 /**
  * The OpenAPI 3.1 document `auth.openapi()` returns: plain JSON, ready for `res.json()` or a file.
@@ -118,6 +136,11 @@ export interface OpenApiOptions {
   title?: string;
   /** `info.version`: the version of your API. Default `'1.0.0'`. */
   version?: string;
+  /**
+   * Where the host mounts `auth.adminRouter` (`'/api/admin/token-lifetimes'`): its `GET` / `PUT` / `PATCH` are
+   * documented there. Default: left out of the document.
+   */
+  adminPath?: string;
 }
 
 /** What a path builder is given: the configuration, and the registry of shared components. */
@@ -129,6 +152,8 @@ export interface OpenApiContext {
   schema(name: string, schema: JsonSchema): OpenApiRef;
   /** Registers a response under `components.responses` and returns a reference to it; a name means one response. */
   response(name: string, response: OpenApiResponse): OpenApiRef;
+  /** Registers a security scheme under `components.securitySchemes` and returns its name; a name means one scheme. */
+  securityScheme(name: string, scheme: OpenApiSecurityScheme): string;
 }
 
 /** Describes one feature's routes, keyed by their path below the mount point (`'/refresh/'`); `undefined` when off. */
@@ -175,6 +200,15 @@ function jsonResponse(description: string, schema: JsonSchema, headers?: Record<
 
 const oneOrMany = (schemas: JsonSchema[]): JsonSchema => (schemas.length === 1 ? schemas[0]! : { anyOf: schemas });
 
+/** `text` as a JSON Schema pattern (ECMA-262, `u` flag) that matches exactly it. */
+const escapePattern = (text: string): string => text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+
+/** A list of names for a description: `` `a`, `b` and `c` ``. */
+function names(list: readonly string[]): string {
+  const quoted = list.map((name) => `\`${name}\``);
+  return quoted.length <= 1 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} and ${quoted[quoted.length - 1]}`;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Shared pieces: headers, the JWT string, error bodies, shared responses
 
@@ -217,6 +251,27 @@ function jwt(ctx: OpenApiContext): OpenApiRef {
   });
 }
 
+/** `{}`: verify, logout, and a refresh whose tokens all went into cookies. */
+function empty(ctx: OpenApiContext): OpenApiRef {
+  return ctx.schema('Empty', { type: 'object', additionalProperties: false, maxProperties: 0 });
+}
+
+/**
+ * A 200 body of tokens: these keys, each a JWT. `open` (a login with `loginResponse`) lets the host's extra fields
+ * follow, which can be anything but the token keys the router reserves.
+ */
+function tokenBody(ctx: OpenApiContext, name: string, keys: readonly string[], open: boolean, description?: string): OpenApiRef {
+  const properties: Record<string, JsonSchema> = {};
+  for (const key of keys) properties[key] = jwt(ctx);
+  const schema = exactObject(properties, description);
+  if (open) {
+    schema.additionalProperties = true;
+    const reserved = [...TOKEN_KEYS].filter((key) => !keys.includes(key));
+    if (reserved.length > 0) schema.propertyNames = { not: { enum: reserved } };
+  }
+  return ctx.schema(name, schema);
+}
+
 /** A token endpoint's 401 for a token that fails: one of the WIRE.md messages. */
 function tokenErrorBody(ctx: OpenApiContext, name: string, messages: readonly TokenMessage[]): OpenApiRef {
   return ctx.schema(
@@ -228,12 +283,24 @@ function tokenErrorBody(ctx: OpenApiContext, name: string, messages: readonly To
   );
 }
 
+const ALL_TOKEN_MESSAGES = Object.values(TOKEN_MESSAGES);
+/** Only a sliding token judged as a session token (a sliding refresh, a logout) fails on its `refresh_exp`. */
+const SLIDING_SESSION_MESSAGES: readonly TokenMessage[] = [TOKEN_MESSAGES.refreshExpired, TOKEN_MESSAGES.noRefreshExp];
+/** What a token checked by its `exp` and type (a refresh token, an access token) can fail with. */
+const TOKEN_CHECK_MESSAGES = ALL_TOKEN_MESSAGES.filter((m) => !SLIDING_SESSION_MESSAGES.includes(m));
+/** `/verify/` accepts any token type, so the type checks never fail there. */
+const VERIFY_MESSAGES = TOKEN_CHECK_MESSAGES.filter((m) => m !== TOKEN_MESSAGES.noType && m !== TOKEN_MESSAGES.wrongType);
+
+function badAuthorizationHeader(ctx: OpenApiContext): OpenApiRef {
+  return ctx.schema('BadAuthorizationHeader', exactBody(new BadAuthorizationHeaderError(), 'The scheme alone, or more than two parts.'));
+}
+
 /** The 401 bodies `authenticate()` answers, as configured. */
 function middlewareErrors(ctx: OpenApiContext): OpenApiRef[] {
   const { config } = ctx;
   const bodies = [
     ctx.schema('NotAuthenticated', exactBody(new NotAuthenticatedError(), 'No credentials (no header, or another scheme).')),
-    ctx.schema('BadAuthorizationHeader', exactBody(new BadAuthorizationHeaderError(), 'The scheme alone, or more than two parts.')),
+    badAuthorizationHeader(ctx),
     ctx.schema(
       'InvalidToken',
       exactObject(
@@ -243,12 +310,15 @@ function middlewareErrors(ctx: OpenApiContext): OpenApiRef[] {
           messages: {
             type: 'array',
             description: 'One entry per accepted token class, in order.',
-            minItems: 1,
-            items: exactObject({
-              token_class: { const: 'AccessToken' },
-              token_type: { const: 'access' },
-              message: { type: 'string', enum: Object.values(TOKEN_MESSAGES) },
-            }),
+            prefixItems: config.authTokenClasses.map((type) =>
+              exactObject({
+                token_class: { const: TOKEN_CLASS_LABELS[type].token_class },
+                token_type: { const: TOKEN_CLASS_LABELS[type].token_type },
+                message: { type: 'string', enum: TOKEN_CHECK_MESSAGES },
+              }),
+            ),
+            items: false,
+            minItems: config.authTokenClasses.length,
           },
         },
         'The access token failed a check.',
@@ -266,24 +336,8 @@ function passwordChanged(ctx: OpenApiContext): OpenApiRef {
   return ctx.schema('PasswordChanged', exactBody(new PasswordChangedError(), "The token predates the user's last password change."));
 }
 
-/** 400: DRF field errors for these fields, a body that is not JSON, or JSON that is not an object. */
-function badRequest(ctx: OpenApiContext, name: string, fields: readonly string[]): OpenApiResponse {
-  const messages = ctx.schema('FieldMessages', {
-    type: 'array',
-    description: 'One message per failing field.',
-    items: { type: 'string', enum: Object.values(FIELD_MESSAGES) },
-    minItems: 1,
-    maxItems: 1,
-  });
-  const properties: Record<string, JsonSchema> = {};
-  for (const field of fields) properties[field] = messages;
-  const fieldErrors = ctx.schema(`${name}FieldErrors`, {
-    type: 'object',
-    description: 'Every failing field, in declaration order.',
-    properties,
-    minProperties: 1,
-    additionalProperties: false,
-  });
+/** 400 bodies every endpoint that reads a body may answer: not JSON, or JSON that is not an object. */
+function malformedBodies(ctx: OpenApiContext): OpenApiRef[] {
   const parseError = ctx.schema(
     'ParseError',
     detailBody(
@@ -302,7 +356,34 @@ function badRequest(ctx: OpenApiContext, name: string, fields: readonly string[]
       },
     }),
   );
-  return jsonResponse('A field is missing, blank, null or not a string; or the body is malformed.', { anyOf: [fieldErrors, parseError, notADictionary] });
+  return [parseError, notADictionary];
+}
+
+/** `{"<field>": ["<message>"]}` for these fields: every failing one, in declaration order. */
+function fieldErrors(ctx: OpenApiContext, name: string, fields: readonly string[], messages: OpenApiRef): OpenApiRef {
+  const properties: Record<string, JsonSchema> = {};
+  for (const field of fields) properties[field] = messages;
+  return ctx.schema(`${name}FieldErrors`, {
+    type: 'object',
+    description: 'Every failing field, in declaration order.',
+    properties,
+    minProperties: 1,
+    additionalProperties: false,
+  });
+}
+
+/** 400: DRF field errors for these fields, a body that is not JSON, or JSON that is not an object. */
+function badRequest(ctx: OpenApiContext, name: string, fields: readonly string[]): OpenApiResponse {
+  const messages = ctx.schema('FieldMessages', {
+    type: 'array',
+    description: 'One message per failing field.',
+    items: { type: 'string', enum: Object.values(FIELD_MESSAGES) },
+    minItems: 1,
+    maxItems: 1,
+  });
+  return jsonResponse('A field is missing, blank, null or not a string; or the body is malformed.', {
+    anyOf: [fieldErrors(ctx, name, fields, messages), ...malformedBodies(ctx)],
+  });
 }
 
 /** The responses every endpoint may give, registered once. */
@@ -312,6 +393,7 @@ function commonResponses(ctx: OpenApiContext) {
   if (config.keys.mode === 'remote') {
     unavailable.push(ctx.schema('KeysUnavailable', exactBody(new KeysUnavailableError(), 'The trusted JWKS could not be fetched.')));
   }
+  const busy = ctx.schema('ServerBusy', exactBody(new ServerBusyError(), 'Too many password checks are pending; nothing was checked.'));
   return {
     methodNotAllowed: ctx.response(
       'MethodNotAllowed',
@@ -340,6 +422,8 @@ function commonResponses(ctx: OpenApiContext) {
       jsonResponse('A host callback threw (logged in one line; never shown).', ctx.schema('InternalError', exactBody(new InternalError()))),
     ),
     serviceUnavailable: ctx.response('ServiceUnavailable', jsonResponse('Try again after `Retry-After` seconds.', oneOrMany(unavailable), retryAfter)),
+    /** A login also answers 503 `server_busy` when too many password checks are pending. */
+    loginUnavailable: ctx.response('LoginUnavailable', jsonResponse('Try again after `Retry-After` seconds.', { anyOf: [...unavailable, busy] }, retryAfter)),
   };
 }
 
@@ -351,39 +435,186 @@ function unauthenticated(ctx: OpenApiContext): OpenApiRef {
   );
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Credentials: the header schemes, the cookies and the CSRF token
+
+/** A scheme for the token header (`Authorization`, or the configured one) carrying `what`. */
+function headerScheme(config: Config, what: string): OpenApiSecurityScheme {
+  const scheme = config.authHeaderTypes[0]!;
+  const schemes = config.authHeaderTypes.map((t) => `\`${t}\``).join(', ');
+  if (config.authHeaderKey === 'authorization') {
+    return {
+      type: 'http',
+      scheme,
+      // OpenAPI allows bearerFormat with the bearer scheme only.
+      ...(scheme.toLowerCase() === 'bearer' ? { bearerFormat: 'JWT' as const } : {}),
+      description: `${what}: \`Authorization: ${scheme} <token>\`. Accepted schemes: ${schemes} (any case).`,
+    };
+  }
+  return {
+    type: 'apiKey',
+    in: 'header',
+    name: config.authHeaderKey,
+    description: `${what}: \`${config.authHeaderKey}: ${scheme} <token>\`. Accepted schemes: ${schemes} (any case).`,
+  };
+}
+
+/** `refreshByBearer`: the token to refresh in the token header, read when the body has no field. */
+function refreshBearer(ctx: OpenApiContext): Record<string, string[]> {
+  const what = `A refresh token${ctx.config.slidingTokens ? ' (a sliding token at `/sliding/refresh/`)' : ''}, read only when the body has no token field`;
+  return { [ctx.securityScheme('refreshBearerAuth', headerScheme(ctx.config, what))]: [] };
+}
+
+/**
+ * A cookie of the cookie transport as a credential; `unsafe` (a state-changing request) adds the CSRF header it
+ * must come with (double submit: the CSRF cookie's value, echoed).
+ */
+function cookieCredential(ctx: OpenApiContext, cookie: 'refresh' | 'access', unsafe: boolean): Record<string, string[]> {
+  const cookies = ctx.config.cookies!;
+  const requirement: Record<string, string[]> = {};
+  if (cookie === 'refresh') {
+    const what = `The refresh token, set by login and refresh (HttpOnly, \`Path\` = the token router's mount path); read by \`/refresh/\` and \`/blacklist/\` when the body has no \`refresh\`.`;
+    requirement[ctx.securityScheme('refreshCookie', { type: 'apiKey', in: 'cookie', name: cookies.refreshName, description: what })] = [];
+  } else {
+    const sliding = ctx.config.slidingTokens;
+    const what =
+      `The access token${sliding ? ' or the sliding token' : ''}, set by login${sliding ? ' and the refreshes' : ' and refresh'} (HttpOnly, \`Path=/\`); ` +
+      `\`authenticate()\` reads it when no header is sent${sliding ? ', and `/sliding/refresh/` when the body has no `token`' : ''}.`;
+    requirement[ctx.securityScheme('accessCookie', { type: 'apiKey', in: 'cookie', name: cookies.accessName, description: what })] = [];
+  }
+  if (unsafe) {
+    const what = `The value of the \`${cookies.csrfName}\` cookie, echoed: needed when a cookie carries the token and the method changes state.`;
+    requirement[ctx.securityScheme('csrfToken', { type: 'apiKey', in: 'header', name: cookies.csrfHeaderName, description: what })] = [];
+  }
+  return requirement;
+}
+
+/** 403 `csrf_failed`: a cookie carried the token, and the CSRF header did not echo the CSRF cookie. */
+function csrfFailed(ctx: OpenApiContext): OpenApiRef {
+  const cookies = ctx.config.cookies!;
+  // The reasons CsrfError takes (the compiler checks each one), worded as Django words them.
+  const failures = (['CSRF cookie not set.', 'CSRF token missing.', 'CSRF token incorrect.'] as const).map((reason) => new CsrfError(reason));
+  return ctx.schema(
+    'CsrfFailed',
+    exactObject(
+      { detail: { type: 'string', enum: failures.map((err) => err.message) }, code: { const: failures[0]!.code } },
+      `A cookie carried the token, and \`${cookies.csrfHeaderName}\` did not echo the \`${cookies.csrfName}\` cookie.`,
+    ),
+  );
+}
+
+/**
+ * The `Set-Cookie` lines of an answer that sets (or, `cleared`, expires) the session cookies, as cookies.ts
+ * writes them. OpenAPI names a header once, so one entry describes every line.
+ */
+function setCookies(ctx: OpenApiContext, which: { refresh: boolean; access: boolean; cleared?: boolean }): Record<string, OpenApiHeader> {
+  const cookies = ctx.config.cookies!;
+  const set: string[] = [];
+  const told: string[] = [];
+  if (which.refresh) {
+    set.push(cookies.refreshName);
+    told.push(`\`${cookies.refreshName}\`, the refresh token (HttpOnly, \`Path\` = the token router's mount path)`);
+  }
+  if (which.access && cookies.access) {
+    set.push(cookies.accessName);
+    told.push(`\`${cookies.accessName}\`, the ${ctx.config.slidingTokens ? 'access or sliding' : 'access'} token (HttpOnly, \`Path=/\`)`);
+  }
+  set.push(cookies.csrfName);
+  told.push(`\`${cookies.csrfName}\`, the CSRF token to echo in \`${cookies.csrfHeaderName}\` (readable by script, \`Path=/\`; kept for the session)`);
+  const description = which.cleared
+    ? `Expires ${names(set)} (empty values, \`Max-Age=0\`).`
+    : `Sets ${told.join('; ')}. \`Max-Age\` is what is left of the token's lifetime (the session's, for the CSRF cookie).`;
+  const domain = cookies.domain === undefined ? '' : `; Domain=${escapePattern(cookies.domain)}`;
+  return {
+    'Set-Cookie': {
+      description: `${description} One line per cookie, each \`Secure; SameSite=${cookies.sameSite}\`.`,
+      required: true,
+      schema: {
+        type: 'string',
+        pattern: `^(?:${set.map(escapePattern).join('|')})=[^;\\s]*; Path=/[^;]*${domain}; Max-Age=[0-9]+(?:; HttpOnly)?; Secure; SameSite=${cookies.sameSite}$`,
+      },
+    },
+  };
+}
+
+/** Where a session token may come from besides its body field, as the router reads it. */
+interface TokenSources {
+  /** The body field that may then be left out. */
+  field: string;
+  /** `refreshByBearer`: the token header. */
+  bearer: boolean;
+  /** A cookie of the cookie transport (which must come with the CSRF header). */
+  cookies: ('refresh' | 'access')[];
+}
+
+/** What `tokenEndpoint` needs to document a token taken from the body, else the header, else a cookie. */
+function alternatives(ctx: OpenApiContext, sources: TokenSources): TokenEndpointSpec['alternatives'] {
+  if (!sources.bearer && sources.cookies.length === 0) return undefined;
+  const cookies = ctx.config.cookies;
+  const security = [
+    ...(sources.bearer ? [refreshBearer(ctx)] : []),
+    ...sources.cookies.map((cookie) => cookieCredential(ctx, cookie, true)),
+  ];
+  const from = [
+    ...(sources.bearer ? [`the \`${ctx.config.authHeaderKey === 'authorization' ? 'Authorization' : ctx.config.authHeaderKey}\` header`] : []),
+    ...sources.cookies.map((cookie) => `the \`${cookie === 'refresh' ? cookies!.refreshName : cookies!.accessName}\` cookie`),
+  ];
+  const csrf = sources.cookies.length > 0 ? ` (a cookie must come with the \`${cookies!.csrfHeaderName}\` header)` : '';
+  return {
+    field: sources.field,
+    note: `Optional: without it the token is read from ${from.join(', else ')}${csrf}; with none of them, the field is required.`,
+    security,
+    forbidden: sources.cookies.length > 0 ? [csrfFailed(ctx)] : [],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Operations
+
+interface TokenEndpointSpec {
+  operationId: string;
+  name: string;
+  summary: string;
+  description: string;
+  fields: readonly string[];
+  ok: JsonSchema;
+  okHeaders?: Record<string, OpenApiHeader>;
+  unauthorized: JsonSchema[];
+  /** 403 bodies besides CSRF failures. */
+  forbidden?: JsonSchema[];
+  extra?: Record<string, OpenApiResponse | OpenApiRef>;
+  /** A login: 503 also for too many pending password checks. */
+  login?: boolean;
+  /** The one field the header or a cookie may stand in for, and the security alternatives that say how. */
+  alternatives?: { field: string; note: string; security: Record<string, string[]>[]; forbidden: JsonSchema[] };
+}
+
 /** A public `POST` token endpoint: a body of string fields in, a JSON object out. */
-function tokenEndpoint(
-  ctx: OpenApiContext,
-  spec: {
-    operationId: string;
-    name: string;
-    summary: string;
-    description: string;
-    fields: readonly string[];
-    ok: JsonSchema;
-    unauthorized: JsonSchema[];
-    extra?: Record<string, OpenApiResponse | OpenApiRef>;
-  },
-): OpenApiPathItem {
+function tokenEndpoint(ctx: OpenApiContext, spec: TokenEndpointSpec): OpenApiPathItem {
   const common = commonResponses(ctx);
+  const alt = spec.alternatives;
   const properties: Record<string, JsonSchema> = {};
-  for (const field of spec.fields) properties[field] = { type: 'string', minLength: 1 };
+  for (const field of spec.fields) {
+    properties[field] = { type: 'string', minLength: 1, ...(field === alt?.field ? { description: alt.note } : {}) };
+  }
   const request = ctx.schema(`${spec.name}Request`, {
     type: 'object',
     description: 'Other fields are ignored. A JSON number is read as its string.',
     properties,
-    required: [...spec.fields],
+    required: spec.fields.filter((field) => field !== alt?.field),
   });
+  const forbidden = [...(spec.forbidden ?? []), ...(alt?.forbidden ?? [])];
   const responses: Record<string, OpenApiResponse | OpenApiRef> = {
-    '200': jsonResponse('Success.', spec.ok, noStore),
+    '200': jsonResponse('Success.', spec.ok, { ...noStore, ...spec.okHeaders }),
     '400': badRequest(ctx, spec.name, spec.fields),
     '401': jsonResponse('The credentials or the token were refused.', oneOrMany(spec.unauthorized), wwwAuthenticate),
+    ...(forbidden.length > 0 ? { '403': jsonResponse(forbiddenDescription(forbidden, ctx), oneOrMany(forbidden), noStore) } : {}),
     ...spec.extra,
     '405': common.methodNotAllowed,
     '413': common.payloadTooLarge,
     '415': common.unsupportedMediaType,
     '500': common.internalError,
-    '503': common.serviceUnavailable,
+    '503': spec.login ? common.loginUnavailable : common.serviceUnavailable,
   };
   return {
     post: {
@@ -391,27 +622,49 @@ function tokenEndpoint(
       summary: spec.summary,
       description: spec.description,
       tags: ['token'],
-      requestBody: { required: true, content: Object.fromEntries(BODY_TYPES.map((type) => [type, { schema: request }])) },
-      security: [],
+      requestBody: { required: alt === undefined, content: Object.fromEntries(BODY_TYPES.map((type) => [type, { schema: request }])) },
+      security: alt === undefined ? [] : [{}, ...alt.security],
       responses: sortByStatus(responses),
     },
   };
 }
 
-/** An endpoint behind `authenticate()`. */
+/** What a 403 says: the session cap, a CSRF failure, a permission refused, as listed. */
+function forbiddenDescription(bodies: JsonSchema[], ctx: OpenApiContext): string {
+  const reasons: Record<string, string> = {
+    [ref('schemas', 'SessionLimit').$ref]: `The user already has ${ctx.config.maxSessionsPerUser} live sessions.`,
+    [ref('schemas', 'CsrfFailed').$ref]: 'A cookie carried the token without the matching CSRF header.',
+    [ref('schemas', 'PermissionDenied').$ref]: '`isAdmin` did not return `true` for the caller.',
+  };
+  return bodies.map((body) => reasons[String(body.$ref)] ?? 'Refused.').join(' Or: ');
+}
+
+/** An endpoint behind `authenticate()`; with access cookies, the cookie is the alternative (plus CSRF unless `safe`). */
 function authenticatedOperation(
   ctx: OpenApiContext,
-  spec: Omit<OpenApiOperation, 'security' | 'tags' | 'responses'> & { responses: Record<string, OpenApiResponse | OpenApiRef> },
+  spec: Omit<OpenApiOperation, 'security' | 'tags' | 'responses'> & {
+    responses: Record<string, OpenApiResponse | OpenApiRef>;
+    tag: string;
+    safe: boolean;
+    forbidden?: JsonSchema[];
+    body?: boolean;
+  },
 ): OpenApiOperation {
+  const { tag, safe, forbidden: refused = [], body, responses, ...operation } = spec;
   const common = commonResponses(ctx);
+  const cookie = ctx.config.cookies?.access === true;
+  const forbidden = [...refused, ...(cookie && !safe ? [csrfFailed(ctx)] : [])];
   return {
-    ...spec,
-    tags: ['sessions'],
-    security: [{ [SECURITY_SCHEME]: [] }],
+    ...operation,
+    tags: [tag],
+    security: [{ [SECURITY_SCHEME]: [] }, ...(cookie ? [cookieCredential(ctx, 'access', !safe)] : [])],
     responses: sortByStatus({
-      ...spec.responses,
+      ...responses,
       '401': unauthenticated(ctx),
+      // No Cache-Control promised: `authenticate()` refuses a CSRF failure before the endpoint sets its headers.
+      ...(forbidden.length > 0 ? { '403': jsonResponse(forbiddenDescription(forbidden, ctx), oneOrMany(forbidden)) } : {}),
       '405': common.methodNotAllowed,
+      ...(body ? { '413': common.payloadTooLarge, '415': common.unsupportedMediaType } : {}),
       '500': common.internalError,
       '503': common.serviceUnavailable,
     }),
@@ -425,21 +678,17 @@ function sortByStatus<T>(responses: Record<string, T>): Record<string, T> {
 // ---------------------------------------------------------------------------------------------------------------
 // The path builders, one per feature
 
-const ALL_TOKEN_MESSAGES = Object.values(TOKEN_MESSAGES);
-/** `/verify/` accepts any token type, so the type checks never fail there. */
-const VERIFY_MESSAGES = ALL_TOKEN_MESSAGES.filter((m) => m !== TOKEN_MESSAGES.noType && m !== TOKEN_MESSAGES.wrongType);
+/** Which tokens the JSON bodies carry: all of them, unless the cookie transport says otherwise. */
+function inBody(config: Config): { refresh: boolean; access: boolean } {
+  return { refresh: !config.cookies || config.cookies.refreshInBody, access: !config.cookies || config.cookies.accessInBody };
+}
 
-const obtainPairPath: PathBuilder = (ctx) => {
+/** The answers a login may give besides 200, 400 and 401: the session cap, the throttle. */
+function loginRefusals(ctx: OpenApiContext): { forbidden: JsonSchema[]; extra: Record<string, OpenApiResponse> } {
   const { config } = ctx;
-  if (!ctx.canSign) return undefined;
+  const forbidden: JsonSchema[] = [];
   const extra: Record<string, OpenApiResponse> = {};
-  if (config.sessionLimitPolicy === 'refuse') {
-    extra['403'] = jsonResponse(
-      `The user already has ${config.maxSessionsPerUser} live sessions.`,
-      ctx.schema('SessionLimit', exactBody(new SessionLimitError())),
-      noStore,
-    );
-  }
+  if (config.sessionLimitPolicy === 'refuse') forbidden.push(ctx.schema('SessionLimit', exactBody(new SessionLimitError())));
   if (config.loginThrottle !== false) {
     const { limit, windowSeconds } = config.loginThrottle.rate;
     extra['429'] = jsonResponse(
@@ -451,17 +700,67 @@ const obtainPairPath: PathBuilder = (ctx) => {
       retryAfter,
     );
   }
-  const pair = ctx.schema('TokenPair', exactObject({ refresh: jwt(ctx), access: jwt(ctx) }));
+  return { forbidden, extra };
+}
+
+function noActiveAccount(ctx: OpenApiContext): OpenApiRef {
+  return ctx.schema('NoActiveAccount', exactBody(new NoActiveAccountError(), 'Wrong password, unknown user or inactive user: one body for all.'));
+}
+
+/** A refresh's 401s besides the token's own: the user is gone, changed password, or the header was malformed. */
+function refreshRefusals(ctx: OpenApiContext): JsonSchema[] {
+  const { config } = ctx;
+  const out: JsonSchema[] = [ctx.schema('NoActiveAccountForToken', exactBody(new NoActiveAccountError(true), "The token's user was deleted or deactivated since."))];
+  if (config.getCredentialsChangedAt) out.push(passwordChanged(ctx));
+  if (config.refreshByBearer) out.push(badAuthorizationHeader(ctx));
+  return out;
+}
+
+/** Which tokens the cookie transport keeps out of the JSON bodies (`refreshInBody` / `accessInBody` off), said. */
+function cookieOnly(config: Config, tokens: readonly ('refresh' | 'access' | 'token')[]): string {
+  const body = inBody(config);
+  const left = tokens.filter((token) => (token === 'refresh' ? !body.refresh : !body.access && config.cookies?.access === true));
+  return left.length === 0 ? '' : ` The body leaves out ${names(left)}: ${left.length === 1 ? 'it travels' : 'they travel'} only in ${left.length === 1 ? 'its cookie' : 'their cookies'}.`;
+}
+
+/** What login answers say about cookies and `loginResponse`. */
+function loginNotes(ctx: OpenApiContext, tokens: readonly ('refresh' | 'access' | 'token')[]): string {
+  const { config } = ctx;
+  let out = '';
+  if (config.cookies && (tokens.includes('refresh') || config.cookies.access)) {
+    out += ` Sets the session cookies (see \`Set-Cookie\`); the front end echoes the \`${config.cookies.csrfName}\` cookie in \`${config.cookies.csrfHeaderName}\`.`;
+    out += cookieOnly(config, tokens);
+  }
+  if (config.loginResponse) out += ' The fields `loginResponse()` returns follow the tokens.';
+  return out;
+}
+
+const obtainPairPath: PathBuilder = (ctx) => {
+  const { config } = ctx;
+  if (!ctx.canSign) return undefined;
+  const { forbidden, extra } = loginRefusals(ctx);
+  const body = inBody(config);
+  const keys = [...(body.refresh ? ['refresh'] : []), ...(body.access ? ['access'] : [])];
+  const open = config.loginResponse !== undefined;
+  const ok =
+    keys.length === 2 && !open
+      ? tokenBody(ctx, 'TokenPair', keys, false)
+      : keys.length === 0 && !open
+        ? empty(ctx)
+        : tokenBody(ctx, 'TokenObtainPairResponse', keys, open);
   return {
     '/': tokenEndpoint(ctx, {
       operationId: 'tokenObtainPair',
       name: 'TokenObtainPair',
       summary: 'Log in: obtain an access and a refresh token',
-      description: `Checks \`${config.usernameField}\` and \`password\` and answers a token pair (simplejwt's \`TokenObtainPairView\`).`,
+      description: `Checks \`${config.usernameField}\` and \`password\` and answers a token pair (simplejwt's \`TokenObtainPairView\`).${loginNotes(ctx, ['refresh', 'access'])}`,
       fields: [config.usernameField, 'password'],
-      ok: pair,
-      unauthorized: [ctx.schema('NoActiveAccount', exactBody(new NoActiveAccountError(), 'Wrong password, unknown user or inactive user: one body for all.'))],
+      ok,
+      ...(config.cookies ? { okHeaders: setCookies(ctx, { refresh: true, access: true }) } : {}),
+      unauthorized: [noActiveAccount(ctx)],
+      forbidden,
       extra,
+      login: true,
     }),
   };
 };
@@ -469,25 +768,35 @@ const obtainPairPath: PathBuilder = (ctx) => {
 const refreshPath: PathBuilder = (ctx) => {
   const { config } = ctx;
   if (!ctx.canSign) return undefined;
-  const unauthorized: JsonSchema[] = [
-    tokenErrorBody(ctx, 'RefreshTokenError', ALL_TOKEN_MESSAGES),
-    ctx.schema('NoActiveAccountForToken', exactBody(new NoActiveAccountError(true), "The token's user was deleted or deactivated since.")),
-  ];
-  if (config.getCredentialsChangedAt) unauthorized.push(passwordChanged(ctx));
+  const unauthorized: JsonSchema[] = [tokenErrorBody(ctx, 'RefreshTokenError', TOKEN_CHECK_MESSAGES), ...refreshRefusals(ctx)];
   const rotate = config.rotateRefreshTokens;
-  const ok = rotate
-    ? ctx.schema('TokenRefreshRotatedResponse', exactObject({ access: jwt(ctx), refresh: jwt(ctx) }, 'Rotation is on: a new refresh token comes with the access token.'))
-    : ctx.schema('TokenRefreshResponse', exactObject({ access: jwt(ctx) }));
+  const body = inBody(config);
+  const keys = [...(body.access ? ['access'] : []), ...(rotate && body.refresh ? ['refresh'] : [])];
+  const ok =
+    keys.length === 0
+      ? empty(ctx)
+      : rotate
+        ? tokenBody(
+            ctx,
+            'TokenRefreshRotatedResponse',
+            keys,
+            false,
+            body.refresh ? 'Rotation is on: a new refresh token comes with the access token.' : 'Rotation is on: the new refresh token is in its cookie.',
+          )
+        : tokenBody(ctx, 'TokenRefreshResponse', keys, false);
   const consumed = rotate && config.blacklistAfterRotation ? ' The presented refresh token is consumed: presenting it again answers `Token is blacklisted`.' : '';
+  const cookies = config.cookies ? ` Sets the session cookies again (see \`Set-Cookie\`).${cookieOnly(config, rotate ? ['access', 'refresh'] : ['access'])}` : '';
   return {
     '/refresh/': tokenEndpoint(ctx, {
       operationId: 'tokenRefresh',
       name: 'TokenRefresh',
       summary: rotate ? 'Refresh: a new access token and a new refresh token' : 'Refresh: a new access token',
-      description: `Exchanges a refresh token (simplejwt's \`TokenRefreshView\`).${consumed}`,
+      description: `Exchanges a refresh token (simplejwt's \`TokenRefreshView\`).${consumed}${cookies}`,
       fields: ['refresh'],
       ok,
+      ...(config.cookies ? { okHeaders: setCookies(ctx, { refresh: true, access: true }) } : {}),
       unauthorized,
+      alternatives: alternatives(ctx, { field: 'refresh', bearer: config.refreshByBearer, cookies: config.cookies ? ['refresh'] : [] }),
     }),
   };
 };
@@ -499,22 +808,74 @@ const verifyPath: PathBuilder = (ctx) => ({
     summary: 'Verify a token of any type',
     description: "Answers `{}` when the token's signature, claims and revocation state are good (simplejwt's `TokenVerifyView`). The user is not checked.",
     fields: ['token'],
-    ok: ctx.schema('Empty', { type: 'object', additionalProperties: false, maxProperties: 0 }),
+    ok: empty(ctx),
     unauthorized: [tokenErrorBody(ctx, 'VerifyTokenError', VERIFY_MESSAGES)],
   }),
 });
 
-const blacklistPath: PathBuilder = (ctx) => ({
-  '/blacklist/': tokenEndpoint(ctx, {
-    operationId: 'tokenBlacklist',
-    name: 'TokenBlacklist',
-    summary: 'Log out: revoke a refresh token and its session',
-    description: "Revokes the refresh token and every token of its session (simplejwt's `TokenBlacklistView`).",
-    fields: ['refresh'],
-    ok: ctx.schema('Empty', { type: 'object', additionalProperties: false, maxProperties: 0 }),
-    unauthorized: [tokenErrorBody(ctx, 'RefreshTokenError', ALL_TOKEN_MESSAGES)],
-  }),
-});
+const blacklistPath: PathBuilder = (ctx) => {
+  const { config } = ctx;
+  const sliding = config.slidingTokens;
+  const cookies: TokenSources['cookies'] = !config.cookies ? [] : sliding && config.cookies.access ? ['refresh', 'access'] : ['refresh'];
+  return {
+    '/blacklist/': tokenEndpoint(ctx, {
+      operationId: 'tokenBlacklist',
+      name: 'TokenBlacklist',
+      summary: 'Log out: revoke a refresh token and its session',
+      description:
+        `Revokes the refresh token${sliding ? ' (or a sliding token, even past its `exp`)' : ''} and every token of its session (simplejwt's \`TokenBlacklistView\`).` +
+        (config.cookies ? ' Expires the session cookies (see `Set-Cookie`).' : ''),
+      fields: ['refresh'],
+      ok: empty(ctx),
+      ...(config.cookies ? { okHeaders: setCookies(ctx, { refresh: true, access: true, cleared: true }) } : {}),
+      unauthorized: [sliding ? tokenErrorBody(ctx, 'SessionTokenError', ALL_TOKEN_MESSAGES) : tokenErrorBody(ctx, 'RefreshTokenError', TOKEN_CHECK_MESSAGES)],
+      alternatives: alternatives(ctx, { field: 'refresh', bearer: false, cookies }),
+    }),
+  };
+};
+
+const slidingPaths: PathBuilder = (ctx) => {
+  const { config } = ctx;
+  if (!config.slidingTokens || !ctx.canSign) return undefined;
+  const { forbidden, extra } = loginRefusals(ctx);
+  const cookie = config.cookies?.access === true;
+  // Without access cookies the sliding token has nowhere else to go: it is always in the body.
+  const keys = !cookie || inBody(config).access ? ['token'] : [];
+  const open = config.loginResponse !== undefined;
+  const sliding = keys.length === 1 ? tokenBody(ctx, 'SlidingToken', keys, false) : empty(ctx);
+  const headers = cookie ? { okHeaders: setCookies(ctx, { refresh: false, access: true }) } : {};
+  return {
+    '/sliding/': tokenEndpoint(ctx, {
+      operationId: 'tokenObtainSliding',
+      name: 'TokenObtainSliding',
+      summary: 'Log in: obtain a sliding token',
+      description:
+        `Checks \`${config.usernameField}\` and \`password\` and answers one sliding token (simplejwt's \`TokenObtainSlidingView\`): ` +
+        `it authenticates until its \`exp\` and can be refreshed until its \`refresh_exp\`.${loginNotes(ctx, ['token'])}`,
+      fields: [config.usernameField, 'password'],
+      ok: open ? tokenBody(ctx, 'TokenObtainSlidingResponse', keys, true) : sliding,
+      ...headers,
+      unauthorized: [noActiveAccount(ctx)],
+      forbidden,
+      extra,
+      login: true,
+    }),
+    '/sliding/refresh/': tokenEndpoint(ctx, {
+      operationId: 'tokenRefreshSliding',
+      name: 'TokenRefreshSliding',
+      summary: 'Refresh a sliding token',
+      description:
+        "Answers the same token (same `jti`, same `refresh_exp`) with a new `iat` and `exp`, capped at `refresh_exp` (simplejwt's `TokenRefreshSlidingView`). " +
+        `The token may be past its \`exp\`; past its \`refresh_exp\` it answers \`${TOKEN_MESSAGES.refreshExpired}\`.` +
+        (cookie ? ` Sets the cookies again (see \`Set-Cookie\`).${cookieOnly(config, ['token'])}` : ''),
+      fields: ['token'],
+      ok: sliding,
+      ...headers,
+      unauthorized: [tokenErrorBody(ctx, 'SessionTokenError', ALL_TOKEN_MESSAGES), ...refreshRefusals(ctx)],
+      alternatives: alternatives(ctx, { field: 'token', bearer: config.refreshByBearer, cookies: cookie ? ['access'] : [] }),
+    }),
+  };
+};
 
 const sessionsPaths: PathBuilder = (ctx) => {
   const nullableText = { type: ['string', 'null'] };
@@ -539,12 +900,16 @@ const sessionsPaths: PathBuilder = (ctx) => {
       get: authenticatedOperation(ctx, {
         operationId: 'sessionsList',
         summary: "List the caller's live sessions",
+        tag: 'sessions',
+        safe: true,
         responses: { '200': jsonResponse('Oldest first.', { type: 'array', items: session }, noStore) },
       }),
       delete: authenticatedOperation(ctx, {
         operationId: 'sessionsDeleteAll',
         summary: 'Log out everywhere',
         description: "Ends every session of the caller's and revokes every token issued to them until now.",
+        tag: 'sessions',
+        safe: false,
         responses: { '204': noContent },
       }),
     },
@@ -553,6 +918,8 @@ const sessionsPaths: PathBuilder = (ctx) => {
         operationId: 'sessionsDelete',
         summary: 'End one session',
         parameters: [{ name: 'id', in: 'path', required: true, description: 'A session id from the list.', schema: { type: 'string', pattern: '^[0-9a-f]{32}$' } }],
+        tag: 'sessions',
+        safe: false,
         responses: {
           '204': noContent,
           '404': jsonResponse("The caller has no such live session.", ctx.schema('NotFound', exactBody(new NotFoundError()))),
@@ -566,7 +933,100 @@ const sessionsPaths: PathBuilder = (ctx) => {
  * Every feature's path builder, in document order. To describe new routes, add a builder here that returns its
  * paths (relative to the mount point), or `undefined` when the configuration turns the feature off.
  */
-export const PATH_BUILDERS: readonly PathBuilder[] = [obtainPairPath, refreshPath, verifyPath, blacklistPath, sessionsPaths];
+export const PATH_BUILDERS: readonly PathBuilder[] = [obtainPairPath, refreshPath, verifyPath, blacklistPath, slidingPaths, sessionsPaths];
+
+/** The lifetimes router (`auth.adminRouter`): `GET`, `PUT` and `PATCH` at its mount point. */
+const adminLifetimesPath: PathBuilder = (ctx) => {
+  const { config } = ctx;
+  const fields = adminLifetimeFields(config).map(([, field]) => field);
+  const never = config.allowNonExpiring;
+  const seconds: JsonSchema = never
+    ? { type: ['integer', 'null'], minimum: 1, maximum: MAX_LIFETIME, description: 'Seconds; `null`: tokens of this kind never expire.' }
+    : { type: 'integer', minimum: 1, maximum: MAX_LIFETIME, description: 'Seconds.' };
+  const text: JsonSchema = {
+    type: 'string',
+    pattern: never ? '^(?:[1-9][0-9]*[smhd]|never)$' : '^[1-9][0-9]*[smhd]$',
+    examples: ['5m', '1d'],
+  };
+  const shown: Record<string, JsonSchema> = {};
+  const texts: Record<string, JsonSchema> = {};
+  for (const field of fields) {
+    shown[field] = seconds;
+    texts[field] = text;
+  }
+  const lifetimes = ctx.schema(
+    'TokenLifetimes',
+    exactObject({ ...shown, text: exactObject(texts, 'The same lifetimes, short: `5m`, `1d`.') }, 'The lifetimes new tokens get, for every server sharing the token store.'),
+  );
+  const value: JsonSchema = {
+    anyOf: [
+      { type: 'integer', minimum: 1, maximum: MAX_LIFETIME, description: 'Seconds.' },
+      { type: 'string', minLength: 1, description: "A duration such as '5m', '1d' or '30d', or seconds as text.", examples: ['10m'] },
+      ...(never ? [{ type: 'null', description: 'Never expires.' }] : []),
+    ],
+  };
+  const requestBody = (name: string, required: readonly string[]) => {
+    const properties: Record<string, JsonSchema> = {};
+    for (const field of fields) properties[field] = value;
+    const schema = ctx.schema(name, { type: 'object', description: 'Other fields are ignored.', properties, required: [...required] });
+    return { required: true, content: Object.fromEntries(BODY_TYPES.map((type) => [type, { schema }])) };
+  };
+  const perField = [FIELD_MESSAGES.required, ...Object.values(LIFETIME_MESSAGES).filter((m) => m !== LIFETIME_MESSAGES.accessOutlivesRefresh && m !== LIFETIME_MESSAGES.slidingOutlivesRefresh)]
+    .filter((m) => !never || m !== LIFETIME_MESSAGES.neverNotAllowed);
+  const messages = ctx.schema('LifetimeMessages', { type: 'array', description: 'One message per failing field.', items: { type: 'string', enum: perField }, minItems: 1, maxItems: 1 });
+  const conflicts = [LIFETIME_MESSAGES.accessOutlivesRefresh, ...(config.slidingTokens ? [LIFETIME_MESSAGES.slidingOutlivesRefresh] : [])];
+  const conflict = ctx.schema(
+    'TokenLifetimesConflict',
+    exactObject({ non_field_errors: { type: 'array', items: { type: 'string', enum: conflicts }, minItems: 1, maxItems: 1 } }, 'The lifetimes contradict each other.'),
+  );
+  const badRequest = jsonResponse('A lifetime is missing (`PUT`) or not valid, the lifetimes contradict each other, or the body is malformed.', {
+    anyOf: [fieldErrors(ctx, 'TokenLifetimes', fields, messages), conflict, ...malformedBodies(ctx)],
+  });
+  const denied = [ctx.schema('PermissionDenied', exactBody(new PermissionDeniedError()))];
+  const who = config.isAdmin
+    ? 'Needs an access token whose user `isAdmin` accepts; other users get 403.'
+    : 'No `isAdmin` is configured, so every caller gets 403.';
+  const ok = jsonResponse('The lifetimes now in force.', lifetimes, noStore);
+  const change = `Takes effect from the next token any server issues; tokens already issued keep theirs. ${who} Methods: \`${ADMIN_ALLOW}\`.`;
+  return {
+    '/': {
+      get: authenticatedOperation(ctx, {
+        operationId: 'tokenLifetimesGet',
+        summary: 'Show the token lifetimes',
+        description: `The lifetimes new tokens get (TuGraph's \`get_token_time\`). ${who}`,
+        tag: 'admin',
+        safe: true,
+        forbidden: denied,
+        responses: { '200': ok },
+      }),
+      put: authenticatedOperation(ctx, {
+        operationId: 'tokenLifetimesPut',
+        summary: 'Replace the token lifetimes',
+        description: `Every lifetime is required (TuGraph's \`update_token_time\`). ${change}`,
+        tag: 'admin',
+        safe: false,
+        forbidden: denied,
+        body: true,
+        requestBody: requestBody('TokenLifetimesPut', fields),
+        responses: { '200': ok, '400': badRequest },
+      }),
+      patch: authenticatedOperation(ctx, {
+        operationId: 'tokenLifetimesPatch',
+        summary: 'Change some token lifetimes',
+        description: `Only the lifetimes sent change. ${change}`,
+        tag: 'admin',
+        safe: false,
+        forbidden: denied,
+        body: true,
+        requestBody: requestBody('TokenLifetimesPatch', []),
+        responses: { '200': ok, '400': badRequest },
+      }),
+    },
+  };
+};
+
+/** The lifetimes router's builders, below `adminPath`; documented only when `openapi({ adminPath })` says where it is. */
+export const ADMIN_PATH_BUILDERS: readonly PathBuilder[] = [adminLifetimesPath];
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -577,32 +1037,50 @@ function register<T>(section: Record<string, T>, kind: string, name: string, val
   else if (JSON.stringify(existing) !== JSON.stringify(value)) throw new Error(`openapi: two different ${kind} named "${name}"`);
 }
 
-function checkOpenApiOptions(options: OpenApiOptions | undefined): Required<OpenApiOptions> {
+interface CheckedOptions {
+  basePath: string;
+  title: string;
+  version: string;
+  adminPath: string | undefined;
+}
+
+/** A mount path: `''` (the root, if `root` allows it) or `/...`, without query, fragment, braces or spaces; trailing slashes dropped. */
+function mountPath(value: unknown, root: boolean): string | undefined {
+  if (typeof value !== 'string' || (value === '' ? !root : !value.startsWith('/')) || /[?#{}\s]/.test(value)) return undefined;
+  return value.replace(/\/+$/, '');
+}
+
+function checkOpenApiOptions(options: OpenApiOptions | undefined): CheckedOptions {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new TypeError('openapi() takes an options object such as { basePath: \'/api/token\' }');
   }
-  const known = new Set(['basePath', 'title', 'version']);
+  const known = ['basePath', 'title', 'version', 'adminPath'];
   for (const key of Object.keys(options ?? {})) {
-    if (!known.has(key)) throw new TypeError(`Unknown openapi() option "${key}"; known: "basePath", "title", "version"`);
+    if (!known.includes(key)) throw new TypeError(`Unknown openapi() option "${key}"; known: ${known.map((k) => `"${k}"`).join(', ')}`);
   }
-  const basePath = options?.basePath ?? '/api/token';
-  if (typeof basePath !== 'string' || (basePath !== '' && !basePath.startsWith('/')) || /[?#{}\s]/.test(basePath)) {
+  const basePath = mountPath(options?.basePath ?? '/api/token', true);
+  if (basePath === undefined) {
     throw new TypeError(`"basePath" must be the path auth.router is mounted at, such as '/api/token' (or '' for the root)`);
+  }
+  const adminPath = options?.adminPath === undefined ? undefined : mountPath(options.adminPath, false);
+  if (options?.adminPath !== undefined && adminPath === undefined) {
+    throw new TypeError(`"adminPath" must be the path auth.adminRouter is mounted at, such as '/api/admin/token-lifetimes'`);
   }
   for (const name of ['title', 'version'] as const) {
     const value = options?.[name];
     if (value !== undefined && (typeof value !== 'string' || value === '')) throw new TypeError(`"${name}" must be a non-empty string`);
   }
-  return { basePath: basePath.replace(/\/+$/, ''), title: options?.title ?? 'Token API', version: options?.version ?? '1.0.0' };
+  return { basePath, title: options?.title ?? 'Token API', version: options?.version ?? '1.0.0', adminPath };
 }
 
 /**
  * Builds the OpenAPI 3.1 document of the token endpoints for this configuration. Each call returns a new object.
  */
 export function createOpenApiDocument(config: Config, options?: OpenApiOptions): OpenApiDocument {
-  const { basePath, title, version } = checkOpenApiOptions(options);
+  const { basePath, title, version, adminPath } = checkOpenApiOptions(options);
   const schemas: Record<string, JsonSchema> = {};
   const responses: Record<string, OpenApiResponse> = {};
+  const securitySchemes: Record<string, OpenApiSecurityScheme> = {};
   const ctx: OpenApiContext = {
     config,
     canSign: config.keys.signer !== undefined,
@@ -614,29 +1092,30 @@ export function createOpenApiDocument(config: Config, options?: OpenApiOptions):
       register(responses, 'responses', name, response);
       return ref('responses', name);
     },
+    securityScheme(name, scheme) {
+      register(securitySchemes, 'security schemes', name, scheme);
+      return name;
+    },
   };
+  ctx.securityScheme(SECURITY_SCHEME, headerScheme(config, 'An access token'));
   const paths: Record<string, OpenApiPathItem> = {};
-  for (const build of PATH_BUILDERS) {
-    for (const [path, item] of Object.entries(build(ctx) ?? {})) paths[`${basePath}${path}`] = item;
+  const mounts: [string, readonly PathBuilder[]][] = [[basePath, PATH_BUILDERS]];
+  if (adminPath !== undefined) mounts.push([adminPath, ADMIN_PATH_BUILDERS]);
+  for (const [mount, builders] of mounts) {
+    for (const build of builders) {
+      for (const [path, item] of Object.entries(build(ctx) ?? {})) paths[`${mount}${path}`] = item;
+    }
   }
-  const scheme = config.authHeaderTypes[0]!;
-  const schemes = config.authHeaderTypes.map((t) => `\`${t}\``).join(', ');
-  const securityScheme: OpenApiSecurityScheme =
-    config.authHeaderKey === 'authorization'
-      ? {
-          type: 'http',
-          scheme,
-          // OpenAPI allows bearerFormat with the bearer scheme only.
-          ...(scheme.toLowerCase() === 'bearer' ? { bearerFormat: 'JWT' as const } : {}),
-          description: `An access token: \`Authorization: ${scheme} <token>\`. Accepted schemes: ${schemes} (any case).`,
-        }
-      : {
-          type: 'apiKey',
-          in: 'header',
-          name: config.authHeaderKey,
-          description: `An access token: \`${config.authHeaderKey}: ${scheme} <token>\`. Accepted schemes: ${schemes} (any case).`,
-        };
   const rotation = config.rotateRefreshTokens ? 'on' : 'off';
+  const features = [
+    ...(config.slidingTokens && ctx.canSign ? ['Sliding tokens are served at `/sliding/` and `/sliding/refresh/`.'] : []),
+    ...(config.cookies
+      ? [
+          `The session tokens also travel in HttpOnly cookies; a request whose token comes from a cookie and that changes state must echo the \`${config.cookies.csrfName}\` cookie in \`${config.cookies.csrfHeaderName}\`.`,
+        ]
+      : []),
+  ];
+  const bearerRefresh = config.refreshByBearer && ctx.canSign;
   return {
     openapi: '3.1.0',
     info: {
@@ -645,18 +1124,24 @@ export function createOpenApiDocument(config: Config, options?: OpenApiOptions):
       description:
         `djangorestframework-simplejwt's token endpoints, served by express-simplejwt. Log in with \`${config.usernameField}\` and ` +
         `\`password\`; refresh-token rotation is ${rotation}.${ctx.canSign ? '' : ' This server only verifies tokens: it issues none.'} ` +
-        'Bodies may be JSON, urlencoded or multipart; every answer is JSON.',
+        [...features, 'Bodies may be JSON, urlencoded or multipart; every answer is JSON.'].join(' '),
     },
     tags: [
-      { name: 'token', description: 'Obtain, refresh, verify and revoke tokens. Public: the `Authorization` header is ignored.' },
+      {
+        name: 'token',
+        description: bearerRefresh
+          ? 'Obtain, refresh, verify and revoke tokens. Public: the `Authorization` header is ignored, except that the refreshes read the token to refresh from it when the body has none.'
+          : 'Obtain, refresh, verify and revoke tokens. Public: the `Authorization` header is ignored.',
+      },
       { name: 'sessions', description: "The caller's sessions; needs an access token." },
+      ...(adminPath === undefined ? [] : [{ name: 'admin', description: 'The token lifetimes, for admins (`isAdmin`).' }]),
     ],
     paths,
     components: {
       schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))),
       responses,
       headers: sharedHeaders(config),
-      securitySchemes: { [SECURITY_SCHEME]: securityScheme },
+      securitySchemes,
     },
   };
 }
