@@ -97,14 +97,17 @@ export function responseChecker(doc: OpenApiDocument) {
     }
     for (const [name, ref] of Object.entries(response.headers ?? {})) {
       const header = resolveHeader(ref);
-      const value = res.headers[name.toLowerCase()] as string | undefined;
-      if (value === undefined) {
+      const raw = res.headers[name.toLowerCase()] as string | string[] | undefined;
+      if (raw === undefined) {
         if (header.required) out.push(`missing header ${name}`);
         continue;
       }
-      const typed = header.schema.type === 'integer' ? Number(value) : value;
-      const validate = compile(header.schema);
-      if (!validate(typed)) out.push(`header ${name}: ${JSON.stringify(value)}: ${ajv.errorsText(validate.errors)}`);
+      // A header sent more than once (Set-Cookie): every line must match.
+      for (const value of Array.isArray(raw) ? raw : [raw]) {
+        const typed = header.schema.type === 'integer' ? Number(value) : value;
+        const validate = compile(header.schema);
+        if (!validate(typed)) out.push(`header ${name}: ${JSON.stringify(value)}: ${ajv.errorsText(validate.errors)}`);
+      }
     }
     return out;
   }
