@@ -30,7 +30,7 @@ export function createDemoApp(users: UserLookup, options: Partial<Options<DemoUs
   app.use('/api/token', auth.router);
   app.use('/api/admin/token-lifetimes', auth.adminRouter);
   app.get('/.well-known/jwks.json', auth.jwksHandler);
-  app.get('/api/schema/', (_req, res) => void res.json(auth.openapi()));
+  app.get('/api/schema/', (_req, res) => void res.json(auth.openapi({ adminPath: '/api/admin/token-lifetimes' })));
   app.get('/hello/', auth.authenticate(), (_req, res) => {
     res.json({ message: 'Hello, World!' });
   });

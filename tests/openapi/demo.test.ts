@@ -12,9 +12,10 @@ describe('the demo serves its OpenAPI document', () => {
     const res = await request(app).get('/api/schema/');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(res.body).toEqual(auth.openapi());
+    expect(res.body).toEqual(auth.openapi({ adminPath: '/api/admin/token-lifetimes' }));
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths)).toContain('/api/token/refresh/');
+    expect(Object.keys(res.body.paths)).toContain('/api/admin/token-lifetimes/');
     expect(validateDocument(res.body)).toMatchObject({ valid: true, version: '3.1', errors: [] });
   });
 });
