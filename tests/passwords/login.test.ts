@@ -88,8 +88,9 @@ describe('timing equalisation with Django hashes', () => {
       wrong.push(await time({ username: 'timed', password: 'wrong' }));
     }
     const ratio = median(unknown) / median(wrong);
-    expect(ratio).toBeGreaterThan(0.6);
-    expect(ratio).toBeLessThan(1.6);
+    // Skipping the dummy comparison makes the ratio about 0.02; the wide band keeps a busy CI machine from flaking.
+    expect(ratio).toBeGreaterThan(0.3);
+    expect(ratio).toBeLessThan(3);
   });
 });
 
