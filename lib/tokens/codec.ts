@@ -74,7 +74,7 @@ function readHeader(token: string): Record<string, unknown> {
  * algorithm: `none`, or HS256 signed with a public key as the secret, can never pass. On top of jsonwebtoken
  * it closes what that library lets through: non-object payloads, non-JSON payloads (a SyntaxError there becomes
  * `Token is invalid`), unknown `crit` headers, non-numeric time claims, `iat`/`nbf` in the future, signatures
- * of the wrong length, an `aud` that is not ours (RFC 7519 §4.1.3).
+ * of the wrong length or not in canonical base64url, an `aud` that is not ours (RFC 7519 §4.1.3).
  *
  * Synchronous for local keys; `decode` returns a promise only when the key comes from a remote JWKS.
  */
@@ -106,7 +106,10 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
   /** Everything after the key is known: signature, header, claims, then expiry. */
   function check(token: string, header: Record<string, unknown>, found: VerifyKey | undefined, now: number): DecodedToken {
     if (found === undefined || header.alg !== found.algorithm) throw invalid();
-    if (token.length - token.lastIndexOf('.') - 1 !== found.signatureLength) throw invalid();
+    const signature = token.slice(token.lastIndexOf('.') + 1);
+    if (signature.length !== found.signatureLength) throw invalid();
+    // jwa decodes RS/PS/ES signatures leniently, so other unused trailing bits would spell the same token a second way.
+    if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) throw invalid();
     let result: jwt.Jwt;
     try {
       result = jwt.verify(token, found.key, {

@@ -114,6 +114,20 @@ describe('signatures (RFC 7515 §5.2; ASVS 5.0 9.1.1; jwt_tool -X n "null signat
     await expectRefused(token);
   });
 
+  it.each([
+    ['RS256', 'RS256' as const],
+    ['ES256', 'ES256' as const],
+  ])('refuses a %s signature re-encoded with other trailing bits (the same bytes: jwa decodes leniently)', async (_name, alg) => {
+    const keyed = demo(rec, { clock: clock.now, algorithm: alg, signingKey: keyPairFor(alg).privateKey });
+    const genuineToken = (await login(keyed.app)).access;
+    const signature = genuineToken.split('.')[2]!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(signature.at(-1)!);
+    const reencoded = `${genuineToken.slice(0, -1)}${alphabet[last ^ 1]}`;
+    expect(Buffer.from(reencoded.split('.')[2]!, 'base64url')).toEqual(Buffer.from(signature, 'base64url'));
+    await expectRefused(reencoded, undefined, keyed.app);
+    expect((await hello(keyed.app, rec, genuineToken)).status).toBe(200);
+  });
 
   it('refuses an all-zero ES256 signature ("psychic signatures", CVE-2022-21449; RFC 8725 §3.4)', async () => {
     const es = demo(rec, { clock: clock.now, algorithm: 'ES256', signingKey: keyPairFor('ES256').privateKey });
