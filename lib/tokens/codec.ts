@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { TOKEN_MESSAGES, TokenError, VerifyOnlyError } from '../errors';
@@ -55,11 +56,18 @@ function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
+/** One part of a compact token as text: bytes that are not UTF-8 are `Token is invalid` (RFC 7519 §7.2; RFC 8725 §3.7). */
+function partText(part: string): string {
+  const bytes = Buffer.from(part, 'base64url');
+  if (!isUtf8(bytes)) throw invalid();
+  return bytes.toString('utf8');
+}
+
 /** The protected header, decoded only to read `alg` and `kid`; anything malformed is `Token is invalid`. */
 function readHeader(token: string): Record<string, unknown> {
   let header: unknown;
   try {
-    header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
+    header = JSON.parse(partText(token.slice(0, token.indexOf('.'))));
   } catch (err) {
     throw invalid(err);
   }
@@ -72,7 +80,8 @@ function readHeader(token: string): Record<string, unknown> {
  * string secret), each key pinned to one algorithm. The verifying key is found by the header's `kid` in the
  * configured key set only (`jku`, `x5u`, `jwk`, `x5c` are never read), and the header's `alg` must be that key's
  * algorithm: `none`, or HS256 signed with a public key as the secret, can never pass. On top of jsonwebtoken
- * it closes what that library lets through: non-object payloads, non-JSON payloads (a SyntaxError there becomes
+ * it closes what that library lets through: non-object payloads (a JSON string holding an object included), payloads
+ * and headers that are not UTF-8, non-JSON payloads (a SyntaxError there becomes
  * `Token is invalid`), unknown `crit` headers, non-numeric time claims, `iat`/`nbf` in the future, signatures
  * of the wrong length or not in canonical base64url, an `aud` that is not ours (RFC 7519 §4.1.3).
  *
@@ -110,6 +119,9 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
     if (signature.length !== found.signatureLength) throw invalid();
     // jwa decodes RS/PS/ES signatures leniently, so other unused trailing bits would spell the same token a second way.
     if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) throw invalid();
+    // RFC 7519 §7.2 step 10: the claims are one JSON object in UTF-8. jsonwebtoken would also take a JSON string
+    // holding one (it parses twice) and turn invalid UTF-8 into replacement characters.
+    if (!/^[\t\n\r ]*\{/.test(partText(token.slice(token.indexOf('.') + 1, token.length - signature.length - 1)))) throw invalid();
     let result: jwt.Jwt;
     try {
       result = jwt.verify(token, found.key, {

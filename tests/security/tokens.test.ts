@@ -553,6 +553,7 @@ describe('token-type confusion (RFC 8725 §2.7 substitution, §3.11, §3.12; ASV
 describe('non-object and non-JSON payloads (RFC 7519 §7.2 step 10; jsonwebtoken accepts string and array payloads, and throws a SyntaxError on non-JSON)', () => {
   it.each([
     ['a JSON string', '"hello"'],
+    ['the claims as a JSON string (double-encoded: jsonwebtoken parses it twice)', JSON.stringify(accessPayload)],
     ['an array', `[${accessPayload}]`],
     ['a number', '42'],
     ['null', 'null'],
@@ -564,6 +565,16 @@ describe('non-object and non-JSON payloads (RFC 7519 §7.2 step 10; jsonwebtoken
     await expectRefused(signed(payload));
   });
 
+  it('refuses a payload of invalid UTF-8 bytes, HMAC-signed with the real secret (RFC 7519 §7.2 step 10; RFC 8725 §3.7)', async () => {
+    const input = `${b64url(HS256)}.${Buffer.concat([Buffer.from(accessPayload.slice(0, -2)), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]).toString('base64url')}`;
+    await expectRefused(`${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`);
+  });
+
+  it('refuses a header of invalid UTF-8 bytes, HMAC-signed with the real secret', async () => {
+    const header = Buffer.concat([Buffer.from('{"alg":"HS256","typ":"JWT","kid":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const input = `${header.toString('base64url')}.${b64url(accessPayload)}`;
+    await expectRefused(`${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`);
+  });
 
   it.each([['"typ":"JWT"', HS256], ['no typ', '{"alg":"HS256"}']])('refuses a non-JSON payload with %s in the header (jws parses only typ JWT)', async (_what, header) => {
     await expectRefused(signed('{not json', header));
