@@ -94,14 +94,22 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
   }
   const keySet = keys;
   const { signer } = keySet;
-  const signWithIat: jwt.SignOptions | undefined = signer && { algorithm: signer.algorithm, ...(signer.kid === undefined ? {} : { keyid: signer.kid }) };
-  const signWithoutIat: jwt.SignOptions | undefined = signWithIat && { ...signWithIat, noTimestamp: true };
+  // The header jsonwebtoken writes for an object payload, `{"alg","typ":"JWT"}` then `kid`; we hand it JSON text instead.
+  const signOptions: jwt.SignOptions | undefined = signer && {
+    algorithm: signer.algorithm,
+    header: { alg: signer.algorithm, typ: 'JWT' },
+    ...(signer.kid === undefined ? {} : { keyid: signer.kid }),
+  };
   const audiences = audience === undefined ? undefined : new Set<string>(typeof audience === 'string' ? [audience] : audience);
 
-  /** Signs a payload as is (claim order kept), with the signing key's `kid` in the header when there is one. */
+  /**
+   * Signs a payload as is (claim order kept), with the signing key's `kid` in the header when there is one. It goes
+   * to jsonwebtoken as JSON text: given an object, jsonwebtoken checks each claim name against a plain object of
+   * validators, so a claim named `constructor` or `toString` made it throw.
+   */
   function sign(payload: Record<string, unknown>): string {
     if (!signer) throw new VerifyOnlyError();
-    return jwt.sign(payload, signer.key, 'iat' in payload ? signWithIat! : signWithoutIat!);
+    return jwt.sign(JSON.stringify(payload), signer.key, signOptions);
   }
 
   /** RFC 7519 §4.1.3: a token that names audiences must name one of ours; one that names none passes only if we have none. */

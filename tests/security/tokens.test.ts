@@ -704,6 +704,25 @@ describe('prototype pollution through claims (OWASP Prototype Pollution Preventi
     expect((await hello(app, rec, token)).body).toEqual({ detail: 'Token contained no recognizable user identification', code: 'token_not_valid' });
   });
 
+  it('refreshing such a token copies neither __proto__ into the new token nor pollutes anything', async () => {
+    const rotating = demo(rec, { clock: clock.now, rotateRefreshTokens: true });
+    const token = signed(polluting.replace('"token_type":"access"', '"token_type":"refresh"'));
+    const res = await post(rotating.app, rec, 'refresh', token);
+    expect(res.status).toBe(200);
+    const minted = Buffer.from((res.body.access as string).split('.')[1]!, 'base64url').toString();
+    expect(minted).not.toContain('__proto__');
+    expect(decodePart(res.body.access, 1).user_id).toBe('1');
+  });
+
+  it.each(['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'])(
+    'a claim named %s (an Object.prototype member) survives a refresh: 200, not jsonwebtoken\'s "validator.isValid is not a function" 500',
+    async (name) => {
+      const token = signed(claims(now, { [name]: 1 }, 'refresh'));
+      const res = await post(app, rec, 'refresh', token);
+      expect(res.status).toBe(200);
+      expect(decodePart(res.body.access, 1)[name]).toBe(1);
+    },
+  );
 
   it('a __proto__ member in the header changes nothing', async () => {
     const res = await hello(app, rec, signed(accessPayload, '{"alg":"HS256","typ":"JWT","__proto__":{"alg":"none","kid":"x"}}'));
