@@ -648,6 +648,27 @@ describe('hostile user_id values, validly signed (OWASP JWT cheat sheet; CWE-20;
   });
 });
 
+describe('hostile jti values, validly signed (RFC 7519 §4.1.7; WIRE.md "Token has no id")', () => {
+  const stored = sqliteDemo(rec, { clock: clock.now, rotateRefreshTokens: true, revokeAccessTokens: true });
+
+  it.each([
+    ['a number', 123],
+    ['an object', { $ne: null }],
+    ['an array', ['x']],
+    ['true', true],
+    ['null', null],
+    ['""', ''],
+  ])('answers "Token has no id" for jti %s at every endpoint: no store error (503), no revocation check skipped', async (_what, jti) => {
+    const noId = { detail: 'Token has no id', code: 'token_not_valid' };
+    for (const path of ['refresh', 'blacklist'] as const) {
+      const res = await post(stored.app, rec, path, signed(claims(now, { jti }, 'refresh')));
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual(noId);
+    }
+    expect((await post(stored.app, rec, 'verify', signed(claims(now, { jti })))).body).toEqual(noId);
+    expect((await hello(stored.app, rec, signed(claims(now, { jti })))).body).toEqual(tokenFailure('Token has no id'));
+  });
+});
 
 describe('malformed base64url and token shapes (RFC 7515 §2, §5.2, §7.1; RFC 4648 §5; jwt_tool fuzzing)', () => {
   const [h, p, s] = signed(accessPayload).split('.') as [string, string, string];
