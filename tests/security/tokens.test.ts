@@ -627,6 +627,8 @@ describe('hostile user_id values, validly signed (OWASP JWT cheat sheet; CWE-20;
     ['"__proto__"', '__proto__'],
     ['"constructor"', 'constructor'],
     ['300 characters', '1'.repeat(300)],
+    ['"01" (SQLite would compare it equal to the integer 1)', '01'],
+    ['"+1"', '+1'],
   ])('answers user_not_found for %s, from the in-memory and the SQLite user table', async (_what, userId) => {
     const token = signed(claims(now, { user_id: userId }));
     for (const target of [app, sqlite.app]) {
