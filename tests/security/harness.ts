@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import type { Express } from 'express';
 import request from 'supertest';
 import { createDemoApp, type UserLookup } from '../../demo-app/app';
@@ -146,6 +147,26 @@ export function sqliteDemo(rec: Recorder, options: Partial<Options<DemoUser>> = 
 export async function userWithPassword(rec: Recorder, id: number, username: string, password: string, isActive = true): Promise<DemoUser> {
   rec.protect(password);
   return { id, username, password: await hashPassword(password, 4), isActive };
+}
+
+/**
+ * Sends raw bytes over one TCP connection and resolves with everything the server answered before closing it:
+ * for what supertest cannot send (two headers of one name, a 100 KB header, Content-Length with Transfer-Encoding).
+ */
+export function rawHttp(base: string, text: string | Buffer): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    // Requests say `Connection: close`; the server closes the connection after its answer.
+    const socket = connect(Number(port), hostname, () => socket.write(text));
+    socket.setTimeout(5000, () => socket.destroy());
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code === 'EPIPE' ? undefined : reject(err)));
+    socket.on('close', () => {
+      const answer = Buffer.concat(chunks).toString('latin1');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0), text: answer });
+    });
+  });
 }
 
 /** A fresh temporary directory (SQLite files). */
