@@ -15,6 +15,7 @@ import type { TokenClaims } from '../tokens/codec';
 import type { TokenService } from '../tokens/service';
 import type { ErrorRenderer } from './respond';
 import { isThenable } from '../util';
+import { isRepeatedHeader } from './headers';
 
 /** What a header yields: nothing to authenticate with, a malformed header, or a raw token. */
 export type HeaderCredential = { kind: 'none' } | { kind: 'bad' } | { kind: 'token'; token: string };
@@ -116,7 +117,9 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
     }
 
     function authenticateMiddleware(req: Request, res: Response, next: NextFunction): void {
-      const credential = parseAuthorizationHeader(req.headers[authHeaderKey], authSchemes);
+      const value = req.headers[authHeaderKey];
+      // Two header lines are refused rather than guessed between (Node keeps the first; a proxy may use the last).
+      const credential = value !== undefined && isRepeatedHeader(req.rawHeaders, authHeaderKey) ? BAD : parseAuthorizationHeader(value, authSchemes);
       if (credential.kind !== 'token') {
         if (credential.kind === 'bad') return fail(badHeader, req, res);
         if (optional) return next();

@@ -90,6 +90,17 @@ describe('raw HTTP: what a client library would not send', () => {
     expect((await get(`Authorization: Bearer ${access}\r\n`)).status).toBe(200);
   });
 
+  it.each([
+    ['the valid token first, garbage second', () => [access, 'garbage']],
+    ['garbage first, the valid token second', () => ['garbage', access]],
+    ['the same valid token twice', () => [access, access]],
+    ['an empty second header', () => [access, '']],
+  ])('refuses two Authorization headers (%s): 401 bad_authorization_header (RFC 9110 §5.3; policy: Node keeps only the first, a proxy may read the last)', async (_what, tokens) => {
+    const [first, second] = tokens();
+    const res = await get(`Authorization: Bearer ${first}\r\nauthorization: Bearer ${second}\r\n`);
+    expect(res.status).toBe(401);
+    expect(res.text).toContain(JSON.stringify(BAD_HEADER));
+  });
 
   it('a 100 KB Authorization header is answered 431 by Node itself: no token logic runs (RFC 6585 §5; OWASP DoS cheat sheet)', async () => {
     const before = { reached, logged: logged() };
