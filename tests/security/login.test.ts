@@ -82,6 +82,10 @@ describe('malformed, non-object, oversize and compressed bodies (OWASP Input Val
     ['a trailing comma', '{"username":"alice",}'],
     ['a lone surrogate escape', '{"username":"\\ud800"'],
     ['an empty array element', '[,]'],
+    ['a password left unquoted (V8 quotes the input around the error)', `{"username":"alice","password": ${ALICE}}`],
+    ['a form body sent as JSON, password first', `password=${ALICE}&username=alice`],
+    ['the bare password sent as a JSON body', ALICE],
+    ['a value cut short right after the password', `{"password":"${ALICE}","x":tru}`],
   ])('answers 400 "JSON parse error - ..." for %s, quoting none of the body back', async (_what, text) => {
     const res = await obtain(fresh().app).set('Content-Type', 'application/json').send(text);
     expect(res.status).toBe(400);
