@@ -14,6 +14,7 @@ import { connect } from 'node:net';
 import type { RequestListener } from 'node:http';
 import bcrypt from 'bcryptjs';
 import request from 'supertest';
+import { MemoryStore as RateLimitMemoryStore } from 'express-rate-limit';
 import { SEED_USERS, UserTable } from '../../demo-app/users';
 import { hashPassword } from '../../lib';
 import { listen } from '../helpers/keys';
@@ -446,6 +447,20 @@ describe('brute force (OWASP Authentication cheat sheet "protect against automat
     expect((await obtain(demoApp.app).set('X-Forwarded-For', '198.51.100.2').send({ username: 'alice', password: ALICE })).status).toBe(200);
   });
 
+  it('a 15 KB username makes a short throttle key: an attacker cannot fill the limiter store with 16 KiB keys (OWASP DoS cheat sheet)', async () => {
+    const store = new RateLimitMemoryStore();
+    const keys: string[] = [];
+    const increment = store.increment.bind(store);
+    store.increment = (key: string) => {
+      keys.push(key);
+      return increment(key);
+    };
+    const { app } = fresh({ loginThrottle: { rate: '10/15m', store } });
+    const res = await obtain(app).send({ username: 'u'.repeat(15_000), password: 'x' });
+    expect(res.status).toBe(401);
+    expect(keys).toHaveLength(1);
+    expect(keys[0]!.length).toBeLessThan(128);
+  });
 });
 
 itLeaksNothing(rec);
