@@ -118,6 +118,14 @@ describe.each(['development', 'production'])('NODE_ENV=%s', (mode) => {
     ]);
   });
 
+  it('a 500 on a URL carrying credentials or a token logs the path only, never the query string (CWE-598, CWE-532)', async () => {
+    const token = signed(claims(Math.floor(Date.now() / 1000)));
+    rec.protect(token);
+    const before = rec.log.length;
+    const res = await request(app).post(`/api/token/?password=${PASSWORD}&token=${token}`).send({ username: 'boom', password: PASSWORD });
+    expect(res.status).toBe(500);
+    expect(rec.log.slice(before)).toEqual([expect.stringMatching(/^error \[express-simplejwt\] POST \/api\/token\/: Error: users table is locked$/)]);
+  });
 
   it('a token store that is down: 503 store_unavailable with Retry-After, logged without a stack', async () => {
     const res = await request(broken).post('/api/token/').send({ username: 'dana', password: PASSWORD });
