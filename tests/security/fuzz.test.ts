@@ -32,6 +32,8 @@ import { BAD_HEADER, NO_ACCOUNT, NOT_PROVIDED, recorded, recorder, SECRET, sqlit
 
 const rec = recorder();
 const RUNS = { numRuns: 300 };
+// Each HTTP property makes a few hundred requests: seconds on an idle machine, more on a busy CI runner.
+jest.setTimeout(90_000);
 const PASSWORD = 'Fuzz-Target-Password-5e2c';
 const FIELD_MESSAGES = new Set([
   'This field is required.',
