@@ -36,7 +36,8 @@ export class SqliteUsers {
   }
 
   findById(id: string): DemoUser | undefined {
-    return /^\d{1,15}$/.test(id) ? toUser(this.byId.get(id)) : undefined;
+    // Only the canonical spelling: SQLite compares the text '01' equal to the integer id 1.
+    return /^[1-9]\d{0,14}$/.test(id) ? toUser(this.byId.get(id)) : undefined;
   }
 
   /** Adds a user; returns its id. Throws when the username is taken. */

@@ -17,6 +17,7 @@ import type { ErrorRenderer } from './respond';
 import { isThenable } from '../util';
 import type { TokenClassMessage } from '../errors';
 import { SAFE_METHODS, type CookieTransport } from './cookies';
+import { isRepeatedHeader } from './headers';
 
 /** What a header yields: nothing to authenticate with, a malformed header, or a raw token. */
 export type HeaderCredential = { kind: 'none' } | { kind: 'bad' } | { kind: 'token'; token: string };
@@ -193,7 +194,9 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
     }
 
     function authenticateMiddleware(req: Request, res: Response, next: NextFunction): void {
-      let credential = parseAuthorizationHeader(req.headers[authHeaderKey], authSchemes);
+      const value = req.headers[authHeaderKey];
+      // Two header lines are refused rather than guessed between (Node keeps the first; a proxy may use the last).
+      let credential = value !== undefined && isRepeatedHeader(req.rawHeaders, authHeaderKey) ? BAD : parseAuthorizationHeader(value, authSchemes);
       let fromCookie = false;
       if (credential.kind === 'none' && readAccessCookie) {
         const token = readAccessCookie(req);

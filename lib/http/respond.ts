@@ -20,6 +20,13 @@ export function describeError(err: unknown): string {
   return `non-Error value thrown (${typeof err})`;
 }
 
+/** The request's path for a log line, without the query string: it may carry a password or a token (CWE-598). */
+function pathOf(req: Request): string {
+  const url = req.originalUrl ?? req.url ?? '';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
 /**
  * Renders any error the kit meets: an `AuthError` as its wire body; anything else as a generic 500 and one log
  * line. Every 401 carries `WWW-Authenticate`.
@@ -33,9 +40,9 @@ export function createErrorRenderer(
     let authError: AuthError;
     if (err instanceof AuthError) {
       authError = err;
-      if (err instanceof InternalError) logger.error(`[express-simplejwt] ${req.method} ${req.originalUrl ?? req.url}: ${describeError(err.cause ?? err)}`);
+      if (err instanceof InternalError) logger.error(`[express-simplejwt] ${req.method} ${pathOf(req)}: ${describeError(err.cause ?? err)}`);
     } else {
-      logger.error(`[express-simplejwt] ${req.method} ${req.originalUrl ?? req.url}: ${describeError(err)}`);
+      logger.error(`[express-simplejwt] ${req.method} ${pathOf(req)}: ${describeError(err)}`);
       authError = new InternalError(err);
     }
     if (res.headersSent) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { rateLimit, ipKeyGenerator, type RateLimitRequestHandler } from 'express-rate-limit';
 import { ThrottledError } from '../errors';
@@ -36,7 +37,9 @@ export function createLoginThrottle(config: Config): ((req: Request, res: Respon
     ...(store ? { store } : {}),
     keyGenerator(req) {
       const username = (req as unknown as Record<symbol, string>)[kUsername] ?? '';
-      return `${ipKeyGenerator(req.ip ?? '')}|${username.normalize('NFKC').toLowerCase()}`;
+      // Hashed, so a key stays short however long the name: 16 KiB usernames would otherwise fill the store.
+      const name = createHash('sha256').update(username.normalize('NFKC').toLowerCase()).digest('base64url');
+      return `${ipKeyGenerator(req.ip ?? '')}|${name}`;
     },
     handler(req, _res, next) {
       const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime?.getTime();

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { TOKEN_MESSAGES, TokenError, VerifyOnlyError } from '../errors';
@@ -66,11 +67,18 @@ function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
+/** One part of a compact token as text: bytes that are not UTF-8 are `Token is invalid` (RFC 7519 §7.2; RFC 8725 §3.7). */
+function partText(part: string): string {
+  const bytes = Buffer.from(part, 'base64url');
+  if (!isUtf8(bytes)) throw invalid();
+  return bytes.toString('utf8');
+}
+
 /** The protected header, decoded only to read `alg` and `kid`; anything malformed is `Token is invalid`. */
 function readHeader(token: string): Record<string, unknown> {
   let header: unknown;
   try {
-    header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
+    header = JSON.parse(partText(token.slice(0, token.indexOf('.'))));
   } catch (err) {
     throw invalid(err);
   }
@@ -83,9 +91,10 @@ function readHeader(token: string): Record<string, unknown> {
  * string secret), each key pinned to one algorithm. The verifying key is found by the header's `kid` in the
  * configured key set only (`jku`, `x5u`, `jwk`, `x5c` are never read), and the header's `alg` must be that key's
  * algorithm: `none`, or HS256 signed with a public key as the secret, can never pass. On top of jsonwebtoken
- * it closes what that library lets through: non-object payloads, non-JSON payloads (a SyntaxError there becomes
+ * it closes what that library lets through: non-object payloads (a JSON string holding an object included), payloads
+ * and headers that are not UTF-8, non-JSON payloads (a SyntaxError there becomes
  * `Token is invalid`), unknown `crit` headers, non-numeric time claims, `iat`/`nbf` in the future, signatures
- * of the wrong length, an `aud` that is not ours (RFC 7519 §4.1.3).
+ * of the wrong length or not in canonical base64url, an `aud` that is not ours (RFC 7519 §4.1.3).
  *
  * Synchronous for local keys; `decode` returns a promise only when the key comes from a remote JWKS.
  */
@@ -96,14 +105,22 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
   }
   const keySet = keys;
   const { signer } = keySet;
-  const signWithIat: jwt.SignOptions | undefined = signer && { algorithm: signer.algorithm, ...(signer.kid === undefined ? {} : { keyid: signer.kid }) };
-  const signWithoutIat: jwt.SignOptions | undefined = signWithIat && { ...signWithIat, noTimestamp: true };
+  // The header jsonwebtoken writes for an object payload, `{"alg","typ":"JWT"}` then `kid`; we hand it JSON text instead.
+  const signOptions: jwt.SignOptions | undefined = signer && {
+    algorithm: signer.algorithm,
+    header: { alg: signer.algorithm, typ: 'JWT' },
+    ...(signer.kid === undefined ? {} : { keyid: signer.kid }),
+  };
   const audiences = audience === undefined ? undefined : new Set<string>(typeof audience === 'string' ? [audience] : audience);
 
-  /** Signs a payload as is (claim order kept), with the signing key's `kid` in the header when there is one. */
+  /**
+   * Signs a payload as is (claim order kept), with the signing key's `kid` in the header when there is one. It goes
+   * to jsonwebtoken as JSON text: given an object, jsonwebtoken checks each claim name against a plain object of
+   * validators, so a claim named `constructor` or `toString` made it throw.
+   */
   function sign(payload: Record<string, unknown>): string {
     if (!signer) throw new VerifyOnlyError();
-    return jwt.sign(payload, signer.key, 'iat' in payload ? signWithIat! : signWithoutIat!);
+    return jwt.sign(JSON.stringify(payload), signer.key, signOptions);
   }
 
   /** RFC 7519 §4.1.3: a token that names audiences must name one of ours; one that names none passes only if we have none. */
@@ -117,7 +134,13 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
   /** Everything after the key is known: signature, header, claims, then expiry. */
   function check(token: string, header: Record<string, unknown>, found: VerifyKey | undefined, now: number, checkExp: boolean): DecodedToken {
     if (found === undefined || header.alg !== found.algorithm) throw invalid();
-    if (token.length - token.lastIndexOf('.') - 1 !== found.signatureLength) throw invalid();
+    const signature = token.slice(token.lastIndexOf('.') + 1);
+    if (signature.length !== found.signatureLength) throw invalid();
+    // jwa decodes RS/PS/ES signatures leniently, so other unused trailing bits would spell the same token a second way.
+    if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) throw invalid();
+    // RFC 7519 §7.2 step 10: the claims are one JSON object in UTF-8. jsonwebtoken would also take a JSON string
+    // holding one (it parses twice) and turn invalid UTF-8 into replacement characters.
+    if (!/^[\t\n\r ]*\{/.test(partText(token.slice(token.indexOf('.') + 1, token.length - signature.length - 1)))) throw invalid();
     let result: jwt.Jwt;
     try {
       result = jwt.verify(token, found.key, {

@@ -105,7 +105,9 @@ export function createTokenFactory(codec: Codec, names: ClaimNames, registered: 
    */
   function checkClaims(claims: TokenClaims, expected: TokenType | null): void {
     if (claims.exp === undefined && !allowNoExp) throw new TokenError(TOKEN_MESSAGES.noExp);
-    if (claims[names.jti] === undefined) throw new TokenError(TOKEN_MESSAGES.noId);
+    // A jti that is not a non-empty string is no id: it could be neither revoked nor looked up in a store.
+    const jti = claims[names.jti];
+    if (typeof jti !== 'string' || jti === '') throw new TokenError(TOKEN_MESSAGES.noId);
     if (expected === null) return;
     const type = claims[names.tokenType];
     if (type === undefined) throw new TokenError(TOKEN_MESSAGES.noType);

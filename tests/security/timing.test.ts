@@ -1,0 +1,84 @@
+/**
+ * User enumeration through timing (OWASP Authentication cheat sheet "authentication responses" and "timing
+ * attacks"; WSTG-IDNT-04; CWE-208): against the demo app's users, whose bcrypt hashes have cost 10, a failed login
+ * costs the same whether the user is unknown, the password wrong, or the user inactive.
+ *
+ * Robust, not flaky: the three kinds are interleaved (their order rotating each round) and compared by the median
+ * of the per-round differences. Each request is measured in wall-clock time and in this process's CPU time (the
+ * server runs in it); the verdict is on CPU time, which other processes on a busy CI machine do not stretch,
+ * while a skipped bcrypt comparison would remove tens of milliseconds of it in every round. Noise shrinks with
+ * more rounds, so a first verdict over 10 ms earns more batches, within a time budget.
+ */
+import type { RequestListener } from 'node:http';
+import request from 'supertest';
+import { demo, itLeaksNothing, NO_ACCOUNT, recorder } from './harness';
+import { listen } from '../helpers/keys';
+
+const rec = recorder();
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+describe('login timing', () => {
+  // The demo's own users (vitor active, sleeper inactive, both bcrypt cost 10); no throttle, so every attempt is checked.
+  const { app } = demo(rec, { loginThrottle: false, warnings: { THROTTLE_DISABLED: false } });
+  let server: Awaited<ReturnType<typeof listen>>;
+  beforeAll(async () => {
+    server = await listen(app as RequestListener);
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const kinds = {
+    unknown: (i: number) => ({ username: `nobody-${i}`, password: 'guess' }),
+    wrong: () => ({ username: 'vitor', password: 'guess' }),
+    inactive: () => ({ username: 'sleeper', password: '123' }),
+  };
+  type Kind = keyof typeof kinds;
+  const order: Kind[] = ['unknown', 'wrong', 'inactive'];
+
+  /** One failed login: its wall-clock and CPU milliseconds. */
+  async function time(kind: Kind, i: number): Promise<{ wall: number; cpu: number }> {
+    const cpu = process.cpuUsage();
+    const start = process.hrtime.bigint();
+    const res = await request(server.base).post('/api/token/').send(kinds[kind](i));
+    const wall = Number(process.hrtime.bigint() - start) / 1e6;
+    const used = process.cpuUsage(cpu);
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual(NO_ACCOUNT);
+    return { wall, cpu: (used.user + used.system) / 1000 };
+  }
+
+  it('an unknown user, a wrong password and an inactive user take the same time: median gap under 10 ms (bcrypt cost 10)', async () => {
+    for (let i = 0; i < 2; i++) for (const kind of order) await time(kind, i); // warm up
+    const samples: Record<Kind, { wall: number; cpu: number }[]> = { unknown: [], wrong: [], inactive: [] };
+    const gap = (a: Kind, b: Kind, clock: 'wall' | 'cpu') => Math.abs(median(samples[a].map((s, i) => s[clock] - samples[b][i]![clock])));
+    const gaps = () => ({
+      cpu: { unknownVsWrong: gap('unknown', 'wrong', 'cpu'), inactiveVsWrong: gap('inactive', 'wrong', 'cpu') },
+      wall: { unknownVsWrong: gap('unknown', 'wrong', 'wall'), inactiveVsWrong: gap('inactive', 'wrong', 'wall') },
+    });
+    const started = Date.now();
+    for (let round = 0; round < 60; round++) {
+      for (let k = 0; k < order.length; k++) {
+        const kind = order[(round + k) % order.length]!;
+        samples[kind].push(await time(kind, round));
+      }
+      if (round >= 14 && (round + 1) % 5 === 0) {
+        const { cpu } = gaps();
+        if ((cpu.unknownVsWrong < 10 && cpu.inactiveVsWrong < 10) || Date.now() - started > 40_000) break;
+      }
+    }
+    const verdict = gaps();
+    // The comparison is real: a failed login costs a cost-10 bcrypt comparison, far more than the gap allowed.
+    expect(median(samples.wrong.map((s) => s.cpu))).toBeGreaterThan(20);
+    // The verdict, printed with both clocks when it fails.
+    const report = { rounds: samples.wrong.length, ...verdict };
+    expect([report, verdict.cpu.unknownVsWrong < 10 && verdict.cpu.inactiveVsWrong < 10]).toEqual([report, true]);
+  }, 60_000);
+});
+
+itLeaksNothing(rec);
