@@ -47,6 +47,8 @@ interface ServerSpec {
 /** A running server and the tokens obtained from it at start. */
 interface Session {
   url: string;
+  /** Microseconds of CPU the server process has used so far. */
+  cpu: () => Promise<number>;
   access: string;
   refresh: string | undefined;
 }
@@ -117,12 +119,18 @@ const SCENARIOS: Scenario[] = [
   { id: 'login-12', label: 'POST /api/token/, bcrypt cost 12', server: server('ours', { BENCH_BCRYPT_ROUNDS: '12' }), load: login, connections: 1 },
 ];
 
-/** `p50`/`p99` are Infinity when that share of requests timed out (10 s) or none completed in the window. */
+/**
+ * `p50`/`p99` are Infinity when that share of requests timed out (10 s) or none completed in the window.
+ * `cpuShare` (server CPU time / wall time) and `cpuPerRequest` (µs) are the server's own, so they hold up when
+ * other work on the machine steals CPU; NaN when another load shared the server.
+ */
 interface Result {
   rps: number;
   p50: number;
   p99: number;
   timeouts: number;
+  cpuShare: number;
+  cpuPerRequest: number;
 }
 
 interface Target {
@@ -162,7 +170,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 /** Starts the server script for `spec` and resolves once it printed `listening <port>`. */
-async function startServer(spec: ServerSpec): Promise<{ child: ChildProcess; url: string }> {
+async function startServer(spec: ServerSpec): Promise<{ child: ChildProcess; url: string; cpu: () => Promise<number> }> {
   const profile = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(__dirname, 'profiles')] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', SERVER_SCRIPT], {
     env: { ...process.env, ...spec.env, BENCH_KIND: spec.kind, BENCH_SECRET: SECRET },
@@ -171,6 +179,16 @@ async function startServer(spec: ServerSpec): Promise<{ child: ChildProcess; url
   children.add(child);
   child.once('exit', () => children.delete(child));
   const lines = readline.createInterface({ input: child.stdout! });
+  const cpuAnswers: ((micros: number) => void)[] = [];
+  lines.on('line', (line) => {
+    const match = /^cpu (\d+)$/.exec(line);
+    if (match) cpuAnswers.shift()?.(Number(match[1]));
+  });
+  const cpu = () =>
+    new Promise<number>((resolve) => {
+      cpuAnswers.push(resolve);
+      child.stdin!.write('cpu\n');
+    });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server ${spec.kind} did not start within 30 s`)), 30_000);
     lines.on('line', (line) => {
@@ -185,7 +203,7 @@ async function startServer(spec: ServerSpec): Promise<{ child: ChildProcess; url
       reject(new Error(`server ${spec.kind} exited with code ${code} before listening`));
     });
   });
-  return { child, url: `http://127.0.0.1:${port}` };
+  return { child, url: `http://127.0.0.1:${port}`, cpu };
 }
 
 /** SIGTERM (so a `--cpu-prof` profile gets written), SIGKILL if the event loop is too busy to exit within 5 s. */
@@ -199,17 +217,17 @@ async function stopServer(child: ChildProcess): Promise<void> {
 }
 
 /** Tokens for a fresh server: ours through the kit's login, the others signed with jsonwebtoken alike. */
-async function openSession(kind: Kind, url: string): Promise<Session> {
+async function openSession(kind: Kind, url: string, cpu: Session['cpu']): Promise<Session> {
   if (kind === 'ours' || kind === 'stateless') {
     const { path: loginPath, method, headers, body } = login();
     const res = await fetch(url + loginPath, { method, headers, body });
     if (res.status !== 200) throw new Error(`login on ${kind} answered ${res.status}: ${await res.text()}`);
     const pair = (await res.json()) as { access: string; refresh: string };
-    return { url, access: pair.access, refresh: pair.refresh };
+    return { url, cpu, access: pair.access, refresh: pair.refresh };
   }
   const now = Math.floor(Date.now() / 1000);
   const claims = { token_type: 'access', exp: now + 300, iat: now, jti: randomUUID().replace(/-/g, ''), user_id: String(BENCH_USER.id) };
-  return { url, access: jwt.sign(claims, SECRET, { algorithm: 'HS256' }), refresh: undefined };
+  return { url, cpu, access: jwt.sign(claims, SECRET, { algorithm: 'HS256' }), refresh: undefined };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -220,10 +238,12 @@ async function openSession(kind: Kind, url: string): Promise<Session> {
  * would be meaningless); timeouts are a result (a starved server), not an error. A background load runs once
  * for warm-up + duration, so it covers the whole measurement.
  */
-async function measure(url: string, load: Load, connections: number, background = false): Promise<Result> {
-  const options = { url: url + load.path, method: load.method ?? 'GET', headers: load.headers, body: load.body, connections };
-  if (!background) await autocannon({ ...options, duration: TIMING.warmup });
-  const result = await autocannon({ ...options, duration: background ? TIMING.warmup + TIMING.duration : TIMING.duration });
+async function measure(session: Session, load: Load, connections: number, role: 'alone' | 'shared' | 'background'): Promise<Result> {
+  const options = { url: session.url + load.path, method: load.method ?? 'GET', headers: load.headers, body: load.body, connections };
+  if (role !== 'background') await autocannon({ ...options, duration: TIMING.warmup });
+  const cpuBefore = role === 'alone' ? await session.cpu() : NaN;
+  const result = await autocannon({ ...options, duration: role === 'background' ? TIMING.warmup + TIMING.duration : TIMING.duration });
+  const cpu = role === 'alone' ? (await session.cpu()) - cpuBefore : NaN;
   const { non2xx, errors, timeouts } = result;
   if (non2xx > 0 || errors > timeouts) {
     throw new Error(`${options.method} ${load.path}: ${non2xx} non-2xx, ${errors - timeouts} connection errors`);
@@ -235,6 +255,8 @@ async function measure(url: string, load: Load, connections: number, background 
     p50: beyond(0.5, result.latency.p50),
     p99: beyond(0.01, result.latency.p99),
     timeouts,
+    cpuShare: cpu / (result.duration * 1e6),
+    cpuPerRequest: cpu / result.requests.total,
   };
 }
 
@@ -256,14 +278,14 @@ async function runScenarios(): Promise<{ results: Record<string, Result>; rows: 
     for (const scenario of SCENARIOS) {
       if (current?.spec !== scenario.server) {
         if (current) await stopServer(current.child);
-        const { child, url } = await startServer(scenario.server);
-        current = { spec: scenario.server, child, session: await openSession(scenario.server.kind, url) };
+        const { child, url, cpu } = await startServer(scenario.server);
+        current = { spec: scenario.server, child, session: await openSession(scenario.server.kind, url, cpu) };
       }
       const { session } = current;
       const background = scenario.background;
       const [result, side] = await Promise.all([
-        measure(session.url, scenario.load(session), scenario.connections ?? 32),
-        background && measure(session.url, background.load(session), background.connections, true),
+        measure(session, scenario.load(session), scenario.connections ?? 32, background ? 'shared' : 'alone'),
+        background && measure(session, background.load(session), background.connections, 'background'),
       ]);
       results[scenario.id] = result;
       report(scenario.label, result);
@@ -327,14 +349,17 @@ function micro(): MicroRow[] {
 // ---------------------------------------------------------------------------------------------------------------
 // Reporting
 
-const fixed = (n: number, digits = 1) => (n === Infinity ? '∞' : n.toFixed(digits));
+const fixed = (n: number, digits = 1) => (n === Infinity ? '∞' : Number.isNaN(n) ? '' : n.toFixed(digits));
+const percent = (n: number) => (Number.isNaN(n) ? '' : `${(n * 100).toFixed(0)}%`);
 const timeoutNote = (r: Result) => (r.timeouts > 0 ? `${r.timeouts} timed out` : '');
+
+const COLUMNS = ['req/s', 'p50 ms', 'p99 ms', 'vs bare', 'srv CPU', 'CPU µs/req'];
+const COLUMN_WIDTHS = COLUMNS.map((c) => Math.max(8, c.length));
 
 function printRow(label: string, r: Result, bare: Result | undefined): void {
   const ratio = bare ? fixed(r.rps / bare.rps, 2) : '';
-  console.log(
-    `${label.padEnd(46)} ${fixed(r.rps, 0).padStart(8)} ${fixed(r.p50).padStart(7)} ${fixed(r.p99).padStart(7)} ${ratio.padStart(8)}  ${timeoutNote(r)}`,
-  );
+  const cells = [fixed(r.rps, 0), fixed(r.p50), fixed(r.p99), ratio, percent(r.cpuShare), fixed(r.cpuPerRequest, 0)];
+  console.log(`${label.padEnd(46)} ${cells.map((c, i) => c.padStart(COLUMN_WIDTHS[i]!)).join(' ')}  ${timeoutNote(r)}`);
 }
 
 function checkTargets(results: Record<string, Result>) {
@@ -357,12 +382,15 @@ function markdown(rows: Row[], targets: ReturnType<typeof checkTargets>, microRo
     `Each row: its own server process, autocannon from the runner process, ${TIMING.warmup} s warm-up then ${TIMING.duration} s; ` +
       '32 connections; logins 1 (bcrypt is CPU-bound, so more only queues). Latency in ms as autocannon reports it; ' +
       '∞: at least that share of requests timed out (10 s) or none completed. ' +
+      'srv CPU: the server process\'s CPU time over wall time (100% = one core); CPU µs/req: its CPU per request, ' +
+      'which other work on the machine does not skew the way it skews req/s. ' +
       `Load average at start: ${LOAD_AT_START.map((n) => n.toFixed(2)).join(' / ')} (1/5/15 min).`,
     '',
-    '| Row | req/s | p50 ms | p99 ms | vs bare | |',
-    '| --- | ---: | ---: | ---: | ---: | --- |',
+    `| Row | ${COLUMNS.join(' | ')} | |`,
+    `| --- | ${COLUMNS.map(() => '---:').join(' | ')} | --- |`,
     ...rows.map(({ label, result: r }) => {
-      return `| ${label.trim()} | ${fixed(r.rps, 0)} | ${fixed(r.p50)} | ${fixed(r.p99)} | ${fixed(r.rps / bare.rps, 2)} | ${timeoutNote(r)} |`;
+      const cells = [fixed(r.rps, 0), fixed(r.p50), fixed(r.p99), fixed(r.rps / bare.rps, 2), percent(r.cpuShare), fixed(r.cpuPerRequest, 0)];
+      return `| ${label.trim()} | ${cells.join(' | ')} | ${timeoutNote(r)} |`;
     }),
     '',
     '| Target | Measured | Goal | |',
@@ -382,7 +410,7 @@ function markdown(rows: Row[], targets: ReturnType<typeof checkTargets>, microRo
 async function main(): Promise<void> {
   console.log(`express-simplejwt bench (${QUICK ? 'quick' : 'full'}): ${TIMING.warmup} s warm-up + ${TIMING.duration} s per row`);
   if (LOAD_AT_START[0]! > 0.5) console.log(`warning: load average ${LOAD_AT_START[0]!.toFixed(2)}: other work will skew the figures`);
-  console.log(`${'row'.padEnd(46)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'vs bare'.padStart(8)}`);
+  console.log(`${'row'.padEnd(46)} ${COLUMNS.map((c, i) => c.padStart(COLUMN_WIDTHS[i]!)).join(' ')}`);
   const { results, rows } = await runScenarios();
 
   const targets = checkTargets(results);

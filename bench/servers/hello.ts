@@ -8,9 +8,11 @@
  *   BENCH_KIT_OPTIONS    JSON merged into the simpleJwt() options, e.g. {"rotateRefreshTokens":true}
  *   BENCH_STORE          a key of STORES below: the token store plugged into the kit
  *
- * It listens on 127.0.0.1 on a free port, prints `listening <port>`, and exits when stdin closes (so it never
- * outlives the runner) or on SIGTERM/SIGINT (cleanly, so `node --cpu-prof` writes its profile).
+ * It listens on 127.0.0.1 on a free port, prints `listening <port>`, answers a `cpu` line on stdin with
+ * `cpu <microseconds of CPU used so far>`, and exits when stdin closes (so it never outlives the runner) or on
+ * SIGTERM/SIGINT (cleanly, so `node --cpu-prof` writes its profile).
  */
+import readline from 'node:readline';
 import express, { type RequestHandler } from 'express';
 import { expressjwt } from 'express-jwt';
 import passport from 'passport';
@@ -106,7 +108,14 @@ async function main(): Promise<void> {
   const stop = () => process.exit(0);
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  process.stdin.on('end', stop).on('close', stop).resume();
+  readline
+    .createInterface({ input: process.stdin })
+    .on('line', (line) => {
+      if (line !== 'cpu') return;
+      const { user, system } = process.cpuUsage();
+      console.log(`cpu ${user + system}`);
+    })
+    .on('close', stop);
 }
 
 main().catch((err: unknown) => {
