@@ -1,8 +1,9 @@
 /**
  * The benchmark: `npm run bench [-- --quick] [-- --out file.md] [-- --profile]`.
  *
- * Each row starts `bench/servers/hello.ts` in a child process (so autocannon, here, never shares the server's
- * event loop), measures it with autocannon (warm-up, then a fixed duration) and stops it. Consecutive rows that
+ * Each row starts `bench/servers/hello.ts` (compiled as the kit ships, see `buildServer()`) in a child process
+ * so autocannon, here, never shares the server's event loop, measures it with autocannon (warm-up, then a fixed
+ * duration) and stops it. Consecutive rows that
  * name the same `ServerSpec` object share one server process. Then the targets are checked and a micro
  * benchmark of jsonwebtoken's sign/verify runs in this process.
  *
