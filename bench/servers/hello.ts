@@ -14,9 +14,6 @@
  */
 import readline from 'node:readline';
 import express, { type RequestHandler } from 'express';
-import { expressjwt } from 'express-jwt';
-import passport from 'passport';
-import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import { hashPassword, simpleJwt, type Options } from '../../lib';
 import { BENCH_USER, KINDS, type Kind } from '../shared';
 
@@ -71,11 +68,15 @@ async function authFor(kind: Kind, secret: string): Promise<{ guard?: RequestHan
       });
       return { guard: auth.authenticate(kind === 'stateless' ? { stateless: true } : {}), router: auth.router };
     }
-    case 'express-jwt':
-      // As express-jwt's README shows.
+    case 'express-jwt': {
+      // As express-jwt's README shows. Peers are loaded only by their own server, so no other row pays for them.
+      const { expressjwt } = await import('express-jwt');
       return { guard: expressjwt({ secret, algorithms: ['HS256'] }) as RequestHandler };
+    }
     case 'passport-jwt': {
       // As passport-jwt's README shows, with the same in-memory user lookup as `ours`.
+      const { default: passport } = await import('passport');
+      const { ExtractJwt, Strategy: JwtStrategy } = await import('passport-jwt');
       const options = { jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: secret };
       passport.use(
         new JwtStrategy(options, (payload: { user_id?: string }, done: (err: unknown, user?: unknown) => void) => {
