@@ -1,0 +1,464 @@
+/**
+ * The benchmark: `npm run bench [-- --quick] [-- --out file.md] [-- --profile]`.
+ *
+ * Each row starts `bench/servers/hello.ts` (compiled as the kit ships, see `buildServer()`) in a child process
+ * so autocannon, here, never shares the server's event loop, measures it with autocannon (warm-up, then a fixed
+ * duration) and stops it. Consecutive rows that
+ * name the same `ServerSpec` object share one server process. Then the targets are checked and a micro
+ * benchmark of jsonwebtoken's sign/verify runs in this process.
+ *
+ * `--quick` is the CI smoke test: short runs, same table, exit 0 whatever the targets say (but 1 if a row got
+ * non-2xx answers or errors, which means the harness is broken). The full run also writes a Markdown report
+ * (default bench/RESULTS.md) and exits 1 when a target is missed. `--profile` runs the servers under
+ * `node --cpu-prof` and leaves the profiles in bench/profiles/.
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSecretKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import jwt from 'jsonwebtoken';
+import ts from 'typescript';
+import { BENCH_USER, type Kind } from './shared';
+
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick');
+const PROFILE = args.includes('--profile');
+const OUT = path.resolve(args.includes('--out') ? (args[args.indexOf('--out') + 1] ?? '') : path.join(__dirname, 'RESULTS.md'));
+/** Seconds of warm-up and of measurement per row. */
+const TIMING = QUICK ? { warmup: 0.5, duration: 1.5 } : { warmup: 3, duration: 10 };
+/** Micro benchmark: milliseconds of warm-up and of measurement per operation. */
+const MICRO_MS = QUICK ? { warmup: 30, measure: 150 } : { warmup: 300, measure: 1500 };
+const SECRET = randomBytes(48).toString('base64url');
+const ROOT = path.join(__dirname, '..');
+/** Other work on the machine skews every row; recorded in the report and warned about. */
+const LOAD_AT_START = os.loadavg();
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scenarios
+
+/** How to start a server: `BENCH_KIND` plus any other environment (see bench/servers/hello.ts). */
+interface ServerSpec {
+  kind: Kind;
+  env?: Record<string, string>;
+}
+
+/** A running server and the tokens obtained from it at start. */
+interface Session {
+  url: string;
+  /** Microseconds of CPU the server process has used so far. */
+  cpu: () => Promise<number>;
+  access: string;
+  refresh: string | undefined;
+}
+
+/** One request, repeated by autocannon. */
+interface Load {
+  path: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** One row of the table. */
+interface Scenario {
+  /** Key used by the targets. */
+  id: string;
+  label: string;
+  server: ServerSpec;
+  load: (s: Session) => Load;
+  /** Default 32. */
+  connections?: number;
+  /** Load run against the same server at the same time (e.g. logins hammering bcrypt); its own row below. */
+  background?: { label: string; load: (s: Session) => Load; connections: number };
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+const hello = (s: Session): Load => ({ path: '/hello/', headers: { authorization: `Bearer ${s.access}` } });
+const refresh = (s: Session): Load => ({ path: '/api/token/refresh/', method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ refresh: s.refresh }) });
+const login = (): Load => ({
+  path: '/api/token/',
+  method: 'POST',
+  headers: JSON_HEADERS,
+  body: JSON.stringify({ username: BENCH_USER.username, password: BENCH_USER.password }),
+});
+
+const server = (kind: Kind, env?: Record<string, string>): ServerSpec => ({ kind, env });
+const OURS = server('ours');
+/** bcrypt cost 10 (the default) for the idle/under-load pair, which must share one process. */
+const OURS_LOGIN = server('ours', { BENCH_BCRYPT_ROUNDS: '10' });
+
+/**
+ * Every row, in order. The hook for the store rows: once lib/stores lands and bench/servers/hello.ts knows the
+ * store (its STORES map), add rows such as
+ *   { id: 'revoke-redis', label: '/hello/ with access-token revocation, RedisStore',
+ *     server: server('ours', { BENCH_STORE: 'redis' }), load: hello },
+ *   { id: 'refresh-rotate-sqlite', label: 'refresh, rotation on, SqliteStore',
+ *     server: server('ours', { BENCH_STORE: 'sqlite', BENCH_KIT_OPTIONS: '{"rotateRefreshTokens":true}' }), load: refresh },
+ * and targets below if they have any. Rotation with a store that refuses a reused refresh token needs every
+ * connection to chain its own tokens: extend `Load` with autocannon's `requests` (`setupRequest` reading the
+ * `refresh` that `onResponse` stored in the per-connection `context`) and log in once per connection.
+ */
+const SCENARIOS: Scenario[] = [
+  { id: 'bare', label: '/hello/ bare Express 5 (no auth)', server: server('bare'), load: hello },
+  { id: 'ours', label: '/hello/ authenticate(), memory user lookup', server: OURS, load: hello },
+  { id: 'refresh', label: 'POST /api/token/refresh/, rotation off', server: OURS, load: refresh },
+  { id: 'stateless', label: '/hello/ authenticate({ stateless: true })', server: server('stateless'), load: hello },
+  { id: 'express-jwt', label: '/hello/ express-jwt 8', server: server('express-jwt'), load: hello },
+  { id: 'passport-jwt', label: '/hello/ passport-jwt 4', server: server('passport-jwt'), load: hello },
+  { id: 'login-10', label: 'POST /api/token/, bcrypt cost 10', server: OURS_LOGIN, load: login, connections: 1 },
+  { id: 'idle', label: '/hello/ idle (same process as below)', server: OURS_LOGIN, load: hello },
+  {
+    id: 'loaded',
+    label: '/hello/ while 50 connections log in',
+    server: OURS_LOGIN,
+    load: hello,
+    background: { label: '└ POST /api/token/ meanwhile, 50 connections', load: login, connections: 50 },
+  },
+  { id: 'login-12', label: 'POST /api/token/, bcrypt cost 12', server: server('ours', { BENCH_BCRYPT_ROUNDS: '12' }), load: login, connections: 1 },
+];
+
+/**
+ * `p50`/`p99` are Infinity when that share of requests timed out (10 s) or none completed in the window.
+ * `cpuShare` (server CPU time / wall time) and `cpuPerRequest` (µs) are the server's own, so they hold up when
+ * other work on the machine steals CPU; NaN when another load shared the server.
+ */
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+  timeouts: number;
+  cpuShare: number;
+  cpuPerRequest: number;
+}
+
+interface Target {
+  label: string;
+  value: (r: Record<string, Result>) => number;
+  /** `min`: value must be at least `limit`; `max`: at most. */
+  kind: 'min' | 'max';
+  limit: number;
+  unit: string;
+}
+
+const rpsRatio = (a: string, b: string) => (r: Record<string, Result>) => r[a]!.rps / r[b]!.rps;
+
+const TARGETS: Target[] = [
+  { label: 'authenticate() /hello/ vs bare', value: rpsRatio('ours', 'bare'), kind: 'min', limit: 0.9, unit: '' },
+  { label: 'stateless /hello/ vs bare', value: rpsRatio('stateless', 'bare'), kind: 'min', limit: 0.9, unit: '' },
+  { label: 'authenticate() vs express-jwt', value: rpsRatio('ours', 'express-jwt'), kind: 'min', limit: 4, unit: 'x' },
+  { label: 'authenticate() vs passport-jwt', value: rpsRatio('ours', 'passport-jwt'), kind: 'min', limit: 4, unit: 'x' },
+  { label: 'refresh (rotation off) vs bare', value: rpsRatio('refresh', 'bare'), kind: 'min', limit: 0.5, unit: '' },
+  { label: '/hello/ p99 under login load vs idle', value: (r) => r.loaded!.p99 / r.idle!.p99, kind: 'max', limit: 3, unit: 'x' },
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Servers
+
+const children = new Set<ChildProcess>();
+
+function killAll(): void {
+  for (const child of children) child.kill('SIGKILL');
+}
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+/**
+ * Compiles the kit and the server script with TypeScript's own emit, as `npm run build` ships the kit, into a
+ * temporary directory, so the servers run plain JavaScript on `node` (they find node_modules through NODE_PATH).
+ * Under tsx, esbuild's `keepNames` would add a `__name()` call to every closure the kit creates per request,
+ * which the shipped build does not have. Returns the compiled server script.
+ */
+function buildServer(): string {
+  const build = mkdtempSync(path.join(os.tmpdir(), 'simplejwt-bench-'));
+  process.on('exit', () => rmSync(build, { recursive: true, force: true }));
+  const sources = [
+    ...readdirSync(path.join(ROOT, 'lib'), { recursive: true, encoding: 'utf8' }).map((f) => path.join('lib', f)),
+    path.join('bench', 'shared.ts'),
+    path.join('bench', 'servers', 'hello.ts'),
+  ].filter((f) => f.endsWith('.ts'));
+  const compilerOptions = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true };
+  for (const file of sources) {
+    const { outputText } = ts.transpileModule(readFileSync(path.join(ROOT, file), 'utf8'), { compilerOptions, fileName: file });
+    const out = path.join(build, file.replace(/\.ts$/, '.js'));
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, outputText);
+  }
+  return path.join(build, 'bench', 'servers', 'hello.js');
+}
+const SERVER_SCRIPT = buildServer();
+
+/** Starts the server script for `spec` and resolves once it printed `listening <port>`. */
+async function startServer(spec: ServerSpec): Promise<{ child: ChildProcess; url: string; cpu: () => Promise<number> }> {
+  const profile = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(__dirname, 'profiles')] : [];
+  const child = spawn(process.execPath, [...profile, SERVER_SCRIPT], {
+    env: { ...process.env, ...spec.env, BENCH_KIND: spec.kind, BENCH_SECRET: SECRET, NODE_PATH: path.join(ROOT, 'node_modules') },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  const lines = readline.createInterface({ input: child.stdout! });
+  const cpuAnswers: ((micros: number) => void)[] = [];
+  lines.on('line', (line) => {
+    const match = /^cpu (\d+)$/.exec(line);
+    if (match) cpuAnswers.shift()?.(Number(match[1]));
+  });
+  const cpu = () =>
+    new Promise<number>((resolve) => {
+      cpuAnswers.push(resolve);
+      child.stdin!.write('cpu\n');
+    });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server ${spec.kind} did not start within 30 s`)), 30_000);
+    lines.on('line', (line) => {
+      const match = /^listening (\d+)$/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server ${spec.kind} exited with code ${code} before listening`));
+    });
+  });
+  return { child, url: `http://127.0.0.1:${port}`, cpu };
+}
+
+/**
+ * SIGTERM (so a `--cpu-prof` profile gets written), then SIGKILL if the event loop is too busy to exit (bcrypt
+ * work queued by the login rows keeps it busy for seconds).
+ */
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), PROFILE ? 10_000 : 1000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Tokens for a fresh server: ours through the kit's login, the others signed with jsonwebtoken alike. */
+async function openSession(kind: Kind, url: string, cpu: Session['cpu']): Promise<Session> {
+  if (kind === 'ours' || kind === 'stateless') {
+    const { path: loginPath, method, headers, body } = login();
+    const res = await fetch(url + loginPath, { method, headers, body });
+    if (res.status !== 200) throw new Error(`login on ${kind} answered ${res.status}: ${await res.text()}`);
+    const pair = (await res.json()) as { access: string; refresh: string };
+    return { url, cpu, access: pair.access, refresh: pair.refresh };
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { token_type: 'access', exp: now + 300, iat: now, jti: randomUUID().replace(/-/g, ''), user_id: String(BENCH_USER.id) };
+  return { url, cpu, access: jwt.sign(claims, SECRET, { algorithm: 'HS256' }), refresh: undefined };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Measuring
+
+/**
+ * Runs autocannon: a warm-up, then the measured run. Throws on a non-2xx answer or a connection error (the row
+ * would be meaningless); timeouts are a result (a starved server), not an error. A background load runs once
+ * for warm-up + duration, so it covers the whole measurement.
+ */
+async function measure(session: Session, load: Load, connections: number, role: 'alone' | 'shared' | 'background'): Promise<Result> {
+  const options = { url: session.url + load.path, method: load.method ?? 'GET', headers: load.headers, body: load.body, connections };
+  if (role !== 'background') await autocannon({ ...options, duration: TIMING.warmup });
+  const cpuBefore = role === 'alone' ? await session.cpu() : NaN;
+  const result = await autocannon({ ...options, duration: role === 'background' ? TIMING.warmup + TIMING.duration : TIMING.duration });
+  const cpu = role === 'alone' ? (await session.cpu()) - cpuBefore : NaN;
+  const { non2xx, errors, timeouts } = result;
+  if (non2xx > 0 || errors > timeouts) {
+    throw new Error(`${options.method} ${load.path}: ${non2xx} non-2xx, ${errors - timeouts} connection errors`);
+  }
+  const lost = timeouts / (result.requests.total + timeouts || 1);
+  const beyond = (share: number, value: number) => (result.requests.total === 0 || lost >= share ? Infinity : value);
+  return {
+    rps: result.requests.total / result.duration,
+    p50: beyond(0.5, result.latency.p50),
+    p99: beyond(0.01, result.latency.p99),
+    timeouts,
+    cpuShare: cpu / (result.duration * 1e6),
+    cpuPerRequest: cpu / result.requests.total,
+  };
+}
+
+/** A measured row as printed and written. */
+interface Row {
+  label: string;
+  result: Result;
+}
+
+async function runScenarios(): Promise<{ results: Record<string, Result>; rows: Row[] }> {
+  const results: Record<string, Result> = {};
+  const rows: Row[] = [];
+  const report = (label: string, result: Result) => {
+    rows.push({ label, result });
+    printRow(label, result, results.bare);
+  };
+  let current: { spec: ServerSpec; child: ChildProcess; session: Session } | undefined;
+  try {
+    for (const scenario of SCENARIOS) {
+      if (current?.spec !== scenario.server) {
+        if (current) await stopServer(current.child);
+        const { child, url, cpu } = await startServer(scenario.server);
+        current = { spec: scenario.server, child, session: await openSession(scenario.server.kind, url, cpu) };
+      }
+      const { session } = current;
+      const background = scenario.background;
+      const [result, side] = await Promise.all([
+        measure(session, scenario.load(session), scenario.connections ?? 32, background ? 'shared' : 'alone'),
+        background && measure(session, background.load(session), background.connections, 'background'),
+      ]);
+      results[scenario.id] = result;
+      report(scenario.label, result);
+      if (background && side) report(`  ${background.label}`, side);
+    }
+  } finally {
+    if (current) await stopServer(current.child);
+  }
+  return { results, rows };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Micro benchmark
+
+interface MicroRow {
+  algorithm: jwt.Algorithm;
+  key: 'KeyObject' | 'string';
+  signUs: number;
+  verifyUs: number;
+}
+
+/** Microseconds per call of `fn`: a warm-up, then batches until the measuring time is spent. */
+function timeOp(fn: () => unknown): number {
+  const run = (ms: number): number => {
+    const deadline = process.hrtime.bigint() + BigInt(ms) * 1_000_000n;
+    const start = process.hrtime.bigint();
+    let calls = 0;
+    let now = start;
+    while (now < deadline) {
+      for (let i = 0; i < 100; i++) fn();
+      calls += 100;
+      now = process.hrtime.bigint();
+    }
+    return Number(now - start) / 1000 / calls;
+  };
+  run(MICRO_MS.warmup);
+  return run(MICRO_MS.measure);
+}
+
+function micro(): MicroRow[] {
+  const rows: MicroRow[] = [];
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { token_type: 'access', exp: now + 300, iat: now, jti: randomUUID().replace(/-/g, ''), user_id: '1' };
+  const secrets: [MicroRow['key'], string | KeyObject][] = [
+    ['KeyObject', createSecretKey(Buffer.from(SECRET))],
+    ['string', SECRET],
+  ];
+  // The first operation measured would otherwise also pay for warming jsonwebtoken as a whole.
+  timeOp(() => jwt.verify(jwt.sign(claims, secrets[0]![1]), secrets[0]![1]));
+  for (const algorithm of ['HS256', 'HS384', 'HS512'] as const) {
+    for (const [key, secret] of secrets) {
+      const token = jwt.sign(claims, secret, { algorithm });
+      const signUs = timeOp(() => jwt.sign(claims, secret, { algorithm }));
+      const verifyUs = timeOp(() => jwt.verify(token, secret, { algorithms: [algorithm] }));
+      rows.push({ algorithm, key, signUs, verifyUs });
+    }
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reporting
+
+const fixed = (n: number, digits = 1) => (n === Infinity ? '∞' : Number.isNaN(n) ? '' : n.toFixed(digits));
+const percent = (n: number) => (Number.isNaN(n) ? '' : `${(n * 100).toFixed(0)}%`);
+const timeoutNote = (r: Result) => (r.timeouts > 0 ? `${r.timeouts} timed out` : '');
+
+const COLUMNS = ['req/s', 'p50 ms', 'p99 ms', 'vs bare', 'srv CPU', 'CPU µs/req'];
+const COLUMN_WIDTHS = COLUMNS.map((c) => Math.max(8, c.length));
+
+function printRow(label: string, r: Result, bare: Result | undefined): void {
+  const ratio = bare ? fixed(r.rps / bare.rps, 2) : '';
+  const cells = [fixed(r.rps, 0), fixed(r.p50), fixed(r.p99), ratio, percent(r.cpuShare), fixed(r.cpuPerRequest, 0)];
+  console.log(`${label.padEnd(46)} ${cells.map((c, i) => c.padStart(COLUMN_WIDTHS[i]!)).join(' ')}  ${timeoutNote(r)}`);
+}
+
+function checkTargets(results: Record<string, Result>) {
+  return TARGETS.map((t) => {
+    const value = t.value(results);
+    const pass = t.kind === 'min' ? value >= t.limit : value <= t.limit;
+    const shown = `${fixed(value, 2)}${t.unit}`;
+    return { label: t.label, value: shown, goal: `${t.kind === 'min' ? '>=' : '<='} ${t.limit}${t.unit}`, pass };
+  });
+}
+
+function markdown(rows: Row[], targets: ReturnType<typeof checkTargets>, microRows: MicroRow[]): string {
+  const cpus = os.cpus();
+  const bare = rows[0]!.result;
+  const lines = [
+    '# Benchmark results',
+    '',
+    `Generated by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ` +
+      `${cpus.length} cores, Node ${process.version}, ${os.platform()} ${os.release()}.`,
+    `Each row: its own server process, autocannon from the runner process, ${TIMING.warmup} s warm-up then ${TIMING.duration} s; ` +
+      '32 connections; logins 1 (bcrypt is CPU-bound, so more only queues). Latency in ms as autocannon reports it; ' +
+      '∞: at least that share of requests timed out (10 s) or none completed. ' +
+      'srv CPU: the server process\'s CPU time over wall time (100% = one core); CPU µs/req: its CPU per request, ' +
+      'which other work on the machine does not skew the way it skews req/s. ' +
+      `Load average at start: ${LOAD_AT_START.map((n) => n.toFixed(2)).join(' / ')} (1/5/15 min).`,
+    '',
+    `| Row | ${COLUMNS.join(' | ')} | |`,
+    `| --- | ${COLUMNS.map(() => '---:').join(' | ')} | --- |`,
+    ...rows.map(({ label, result: r }) => {
+      const cells = [fixed(r.rps, 0), fixed(r.p50), fixed(r.p99), fixed(r.rps / bare.rps, 2), percent(r.cpuShare), fixed(r.cpuPerRequest, 0)];
+      return `| ${label.trim()} | ${cells.join(' | ')} | ${timeoutNote(r)} |`;
+    }),
+    '',
+    '| Target | Measured | Goal | |',
+    '| --- | ---: | ---: | --- |',
+    ...targets.map((t) => `| ${t.label} | ${t.value} | ${t.goal} | ${t.pass ? 'PASS' : 'MISS'} |`),
+    '',
+    'jsonwebtoken sign/verify, microseconds per operation (one process, tight loop after a warm-up):',
+    '',
+    '| Algorithm | Key | sign µs | verify µs |',
+    '| --- | --- | ---: | ---: |',
+    ...microRows.map((m) => `| ${m.algorithm} | ${m.key} | ${fixed(m.signUs, 2)} | ${fixed(m.verifyUs, 2)} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  console.log(`express-simplejwt bench (${QUICK ? 'quick' : 'full'}): ${TIMING.warmup} s warm-up + ${TIMING.duration} s per row`);
+  if (LOAD_AT_START[0]! > 0.5) console.log(`warning: load average ${LOAD_AT_START[0]!.toFixed(2)}: other work will skew the figures`);
+  console.log(`${'row'.padEnd(46)} ${COLUMNS.map((c, i) => c.padStart(COLUMN_WIDTHS[i]!)).join(' ')}`);
+  const { results, rows } = await runScenarios();
+
+  const targets = checkTargets(results);
+  console.log('\ntargets');
+  for (const t of targets) console.log(`${t.pass ? 'PASS' : 'MISS'}  ${t.label.padEnd(40)} ${t.value.padStart(7)}  (${t.goal})`);
+
+  const microRows = micro();
+  console.log('\njsonwebtoken µs/op        sign    verify');
+  for (const m of microRows) console.log(`${m.algorithm} ${m.key.padEnd(10)} ${fixed(m.signUs, 2).padStart(12)} ${fixed(m.verifyUs, 2).padStart(9)}`);
+
+  if (!QUICK) {
+    writeFileSync(OUT, markdown(rows, targets, microRows));
+    console.log(`\nwrote ${path.relative(process.cwd(), OUT)}`);
+    if (targets.some((t) => !t.pass)) process.exitCode = 1;
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,125 @@
+/**
+ * The one benchmark server. Every row of `bench/run.ts` runs this script in its own process, configured by
+ * environment, so that all rows serve the same app shape and differ only in the auth middleware:
+ *
+ *   BENCH_KIND           bare | ours | stateless | express-jwt | passport-jwt
+ *   BENCH_SECRET         the HS256 secret (every kind; `bare` ignores it)
+ *   BENCH_BCRYPT_ROUNDS  bcrypt cost of the bench user's hash and of the kit's dummy hash. Default 10.
+ *   BENCH_KIT_OPTIONS    JSON merged into the simpleJwt() options, e.g. {"rotateRefreshTokens":true}
+ *   BENCH_STORE          a key of STORES below: the token store plugged into the kit
+ *
+ * It listens on 127.0.0.1 on a free port, prints `listening <port>`, answers a `cpu` line on stdin with
+ * `cpu <microseconds of CPU used so far>`, and exits when stdin closes (so it never outlives the runner) or on
+ * SIGTERM/SIGINT (cleanly, so `node --cpu-prof` writes its profile).
+ */
+import readline from 'node:readline';
+import express, { type RequestHandler } from 'express';
+import { hashPassword, simpleJwt, type Options } from '../../lib';
+import { BENCH_USER, KINDS, type Kind } from '../shared';
+
+/**
+ * Token stores by `BENCH_STORE` name, each returning the simpleJwt() options that plug it in. This is the hook
+ * for the revocation and rotation rows: once lib/stores lands, add e.g.
+ * `memory: async () => ({ store: new MemoryStore() })`, then the rows in bench/run.ts.
+ */
+const STORES: Record<string, () => Promise<Partial<Options>>> = {};
+
+interface User {
+  id: number;
+  username: string;
+  password: string;
+  isActive: boolean;
+}
+
+function env(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+async function kitOptions(): Promise<Partial<Options>> {
+  const store = env('BENCH_STORE');
+  const extra = JSON.parse(env('BENCH_KIT_OPTIONS') ?? '{}') as Partial<Options>;
+  if (store === undefined) return extra;
+  const plug = STORES[store];
+  if (!plug) throw new Error(`unknown BENCH_STORE "${store}"; known: ${Object.keys(STORES).join(', ') || 'none yet'}`);
+  return { ...(await plug()), ...extra };
+}
+
+/** The auth middleware for `/hello/`, and the token router when the kind has one. */
+async function authFor(kind: Kind, secret: string): Promise<{ guard?: RequestHandler; router?: RequestHandler }> {
+  const rounds = Number(env('BENCH_BCRYPT_ROUNDS') ?? 10);
+  const users = new Map<string, User>();
+  users.set(String(BENCH_USER.id), { ...BENCH_USER, password: await hashPassword(BENCH_USER.password, rounds), isActive: true });
+  const findById = (id: string) => users.get(id);
+
+  switch (kind) {
+    case 'bare':
+      return {};
+    case 'ours':
+    case 'stateless': {
+      const auth = simpleJwt<User>({
+        secret,
+        bcryptRounds: rounds,
+        loginThrottle: false,
+        warnings: false,
+        findUserById: findById,
+        findUserByUsername: (name) => (name === BENCH_USER.username ? findById(String(BENCH_USER.id)) : undefined),
+        ...(await kitOptions()),
+      });
+      return { guard: auth.authenticate(kind === 'stateless' ? { stateless: true } : {}), router: auth.router };
+    }
+    case 'express-jwt': {
+      // As express-jwt's README shows. Peers are loaded only by their own server, so no other row pays for them.
+      const { expressjwt } = await import('express-jwt');
+      return { guard: expressjwt({ secret, algorithms: ['HS256'] }) as RequestHandler };
+    }
+    case 'passport-jwt': {
+      // As passport-jwt's README shows, with the same in-memory user lookup as `ours`.
+      const { default: passport } = await import('passport');
+      const { ExtractJwt, Strategy: JwtStrategy } = await import('passport-jwt');
+      const options = { jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: secret };
+      passport.use(
+        new JwtStrategy(options, (payload: { user_id?: string }, done: (err: unknown, user?: unknown) => void) => {
+          done(null, findById(String(payload.user_id)) ?? false);
+        }),
+      );
+      return { guard: passport.authenticate('jwt', { session: false }) as RequestHandler };
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const kind = env('BENCH_KIND') as Kind;
+  if (!KINDS.includes(kind)) throw new Error(`BENCH_KIND must be one of ${KINDS.join(', ')}; got ${String(kind)}`);
+  const { guard, router } = await authFor(kind, env('BENCH_SECRET') ?? '');
+
+  const app = express();
+  app.disable('x-powered-by');
+  if (router) app.use('/api/token', router);
+  const hello: RequestHandler = (_req, res) => {
+    res.json({ message: 'Hello, World!' });
+  };
+  if (guard) app.get('/hello/', guard, hello);
+  else app.get('/hello/', hello);
+
+  const server = app.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    console.log(`listening ${typeof address === 'object' && address ? address.port : 0}`);
+  });
+  const stop = () => process.exit(0);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  readline
+    .createInterface({ input: process.stdin })
+    .on('line', (line) => {
+      if (line !== 'cpu') return;
+      const { user, system } = process.cpuUsage();
+      console.log(`cpu ${user + system}`);
+    })
+    .on('close', stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench server: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
