@@ -14,15 +14,28 @@
  */
 import readline from 'node:readline';
 import express, { type RequestHandler } from 'express';
-import { hashPassword, simpleJwt, type Options } from '../../lib';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { hashPassword, MemoryStore, RedisStore, simpleJwt, SqliteStore, type Options } from '../../lib';
 import { BENCH_USER, KINDS, type Kind } from '../shared';
 
 /**
- * Token stores by `BENCH_STORE` name, each returning the simpleJwt() options that plug it in. This is the hook
- * for the revocation and rotation rows: once lib/stores lands, add e.g.
- * `memory: async () => ({ store: new MemoryStore() })`, then the rows in bench/run.ts.
+ * Token stores by `BENCH_STORE` name, each returning the simpleJwt() options that plug it in (the revocation
+ * and rotation rows of bench/run.ts). `redis` connects to `BENCH_REDIS_URL`, a server the runner starts.
  */
-const STORES: Record<string, () => Promise<Partial<Options>>> = {};
+const STORES: Record<string, () => Promise<Partial<Options>>> = {
+  memory: async () => ({ store: new MemoryStore() }),
+  sqlite: async () => ({ store: new SqliteStore(path.join(mkdtempSync(path.join(os.tmpdir(), 'simplejwt-bench-db-')), 'tokens.sqlite3')) }),
+  redis: async () => {
+    const url = env('BENCH_REDIS_URL');
+    if (!url) throw new Error('BENCH_STORE=redis needs BENCH_REDIS_URL');
+    const { default: Redis } = await import('ioredis');
+    const client = new Redis(url);
+    await new Promise((resolve) => client.once('ready', resolve));
+    return { store: new RedisStore(client, { prefix: `bench-${process.pid}:` }) };
+  },
+};
 
 interface User {
   id: number;
