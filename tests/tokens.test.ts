@@ -147,3 +147,24 @@ describe('what jsonwebtoken lets through and the kit does not', () => {
     expect((await request(lenient).post('/api/token/verify/').send({ token: beyond })).body.detail).toBe('Token is expired');
   });
 });
+
+describe('the verified-token cache', () => {
+  it('re-checks time on every use and never shares a host change to req.auth between requests', async () => {
+    const clock = manualClock();
+    const { app, auth } = makeApp({ clock: clock.now, customClaims: () => ({ roles: ['reader'] }) });
+    app.get('/mutate/', auth.authenticate({ stateless: true }), (req, res) => {
+      (req.auth as Record<string, unknown>).extra = 'added by the host';
+      res.json({ frozen: Object.isFrozen(req.auth!.roles) });
+    });
+    const { access } = (await request(app).post('/api/token/').send({ username: 'vitor', password: '123' })).body;
+    const bearer = { Authorization: `Bearer ${access}` };
+    expect((await request(app).get('/mutate/').set(bearer)).body).toEqual({ frozen: true });
+    const seen = await request(app).get('/stateless/').set(bearer);
+    expect(seen.body.auth.extra).toBeUndefined();
+    expect(seen.body.auth.roles).toEqual(['reader']);
+    clock.advance(300);
+    const expired = await request(app).get('/stateless/').set(bearer);
+    expect(expired.status).toBe(401);
+    expect(expired.body.messages[0].message).toBe('Token is expired');
+  });
+});

@@ -217,8 +217,13 @@ export function createCookieTransport(config: CookieConfig, now: () => number) {
      * access cookies are on, and the CSRF cookie (the request's own one kept, else a new one), which lives as
      * long as the session (`sessionEnd`).
      */
-    setSession(req: Request, res: Response, tokens: { refresh?: CookieToken; access?: CookieToken; sessionEnd: number | undefined }): void {
-      const at = now();
+    setSession(
+      req: Request,
+      res: Response,
+      tokens: { refresh?: CookieToken; access?: CookieToken; sessionEnd: number | undefined; issuedAt?: number },
+    ): void {
+      // Max-Age counts from when the tokens were issued (their `iat`), so it never depends on a second ticking over.
+      const at = tokens.issuedAt ?? now();
       if (tokens.refresh) {
         appendSetCookie(res, serialize(config.refreshName, tokens.refresh.token, cookiePath(req), maxAge(tokens.refresh.until, at), true));
       }

@@ -206,7 +206,7 @@ export function createTokenRouter(
     const body: Record<string, unknown> = {};
     if (refreshInBody) body.refresh = pair.refresh.token;
     if (accessInBody) body.access = pair.access.token;
-    cookies?.setSession(req, res, { refresh: cookieToken(pair.refresh), access: cookieToken(pair.access), sessionEnd: pair.refresh.claims.exp });
+    cookies?.setSession(req, res, { refresh: cookieToken(pair.refresh), access: cookieToken(pair.access), sessionEnd: pair.refresh.claims.exp, issuedAt: pair.access.claims.iat });
     return { ...body, ...extra };
   };
 
@@ -223,7 +223,7 @@ export function createTokenRouter(
   function slidingAnswer(req: Request, res: Response, sliding: IssuedToken): Record<string, unknown> {
     if (!accessCookie) return { token: sliding.token };
     const until = sliding.claims[REFRESH_EXP_CLAIM];
-    cookies!.setSession(req, res, { access: cookieToken(sliding, until), sessionEnd: typeof until === 'number' ? until : undefined });
+    cookies!.setSession(req, res, { access: cookieToken(sliding, until), sessionEnd: typeof until === 'number' ? until : undefined, issuedAt: sliding.claims.iat });
     return accessInBody ? { token: sliding.token } : {};
   }
 
@@ -275,14 +275,14 @@ export function createTokenRouter(
     const current = await sessions.lifetimes.current();
     if (!config.rotateRefreshTokens) {
       const access = await sessions.refreshAccess(claims, current.access);
-      cookies?.setSession(req, res, { refresh: { token, until: claims.exp }, access: cookieToken(access), sessionEnd: claims.exp });
+      cookies?.setSession(req, res, { refresh: { token, until: claims.exp }, access: cookieToken(access), sessionEnd: claims.exp, issuedAt: access.claims.iat });
       return accessInBody ? { access: access.token } : {};
     }
     const rotated = await sessions.rotate(claims, req, current);
     const out: Record<string, unknown> = {};
     if (accessInBody) out.access = rotated.access.token;
     if (refreshInBody) out.refresh = rotated.refresh.token;
-    cookies?.setSession(req, res, { refresh: cookieToken(rotated.refresh), access: cookieToken(rotated.access), sessionEnd: rotated.refresh.claims.exp });
+    cookies?.setSession(req, res, { refresh: cookieToken(rotated.refresh), access: cookieToken(rotated.access), sessionEnd: rotated.refresh.claims.exp, issuedAt: rotated.access.claims.iat });
     return out;
   };
 

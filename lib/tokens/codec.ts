@@ -58,6 +58,15 @@ function invalid(cause?: unknown): TokenError {
   return new TokenError(TOKEN_MESSAGES.invalid, cause);
 }
 
+/** Freezes a value and everything in it, so claims shared through the verified-token cache cannot be changed. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -131,8 +140,32 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
     return Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string') && aud.some((a) => audiences.has(a));
   }
 
+  /**
+   * Tokens whose signature, shape and time-independent claims already checked out, by their exact text: a client
+   * sends the same access token on every request for minutes, and this skips decoding it twice and the HMAC.
+   * Only the time checks run again. Bounded (the oldest entry leaves first); never used for remote JWKS keys,
+   * which can change under us. A hit needs the exact string of a token that verified, so it cannot be forged.
+   */
+  const verified = new Map<string, DecodedToken>();
+  const VERIFIED_MAX = 10_000;
+
+  function remember(token: string, decoded: DecodedToken): void {
+    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+    verified.set(token, decoded);
+  }
+
+  /** The claims checks that depend on the clock, in WIRE.md's order: future `nbf`/`iat` are invalid, then expiry. */
+  function checkTimes(decoded: DecodedToken, now: number, checkExp: boolean): DecodedToken {
+    const { exp, nbf, iat } = decoded.claims;
+    if (nbf !== undefined && (nbf as number) > now + leeway) throw invalid();
+    if (iat !== undefined && iat > now + leeway) throw invalid();
+    if (checkExp && typeof exp === 'number' && exp <= now - leeway) throw new TokenError(TOKEN_MESSAGES.expired);
+    // A copy: the host may add to `req.auth`, and the cached claims must stay as signed.
+    return { header: decoded.header, claims: { ...decoded.claims } };
+  }
+
   /** Everything after the key is known: signature, header, claims, then expiry. */
-  function check(token: string, header: Record<string, unknown>, found: VerifyKey | undefined, now: number, checkExp: boolean): DecodedToken {
+  function check(token: string, header: Record<string, unknown>, found: VerifyKey | undefined, now: number, checkExp: boolean, cache: boolean): DecodedToken {
     if (found === undefined || header.alg !== found.algorithm) throw invalid();
     const signature = token.slice(token.lastIndexOf('.') + 1);
     if (signature.length !== found.signatureLength) throw invalid();
@@ -164,10 +197,11 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
     if (issuer !== undefined && claims.iss !== issuer) throw invalid();
     const { exp, nbf, iat } = claims;
     if (exp !== undefined && !Number.isSafeInteger(exp)) throw invalid();
-    if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf) || nbf > now + leeway)) throw invalid();
-    if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat) || iat > now + leeway)) throw invalid();
-    if (checkExp && typeof exp === 'number' && exp <= now - leeway) throw new TokenError(TOKEN_MESSAGES.expired);
-    return { header, claims: claims as TokenClaims };
+    if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf))) throw invalid();
+    if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) throw invalid();
+    const decoded = { header, claims: deepFreeze(claims) as TokenClaims };
+    if (cache) remember(token, decoded);
+    return checkTimes(decoded, now, checkExp);
   }
 
   /**
@@ -177,11 +211,13 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
    * still invalid.
    */
   function decode(token: string, now: number, checkExp = true): DecodedToken | Promise<DecodedToken> {
+    const hit = verified.get(token);
+    if (hit !== undefined) return checkTimes(hit, now, checkExp);
     if (token.length > MAX_TOKEN_LENGTH || !COMPACT_SHAPE.test(token)) throw invalid();
     const header = readHeader(token);
     const found = keySet.find(header.kid, header.alg);
-    if (isThenable(found)) return Promise.resolve(found).then((k) => check(token, header, k, now, checkExp));
-    return check(token, header, found, now, checkExp);
+    if (isThenable(found)) return Promise.resolve(found).then((k) => check(token, header, k, now, checkExp, false));
+    return check(token, header, found, now, checkExp, true);
   }
 
   return { sign, decode, canSign: signer !== undefined };

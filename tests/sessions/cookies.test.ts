@@ -152,7 +152,9 @@ describe('cookie options', () => {
   });
 
   it('names, header, SameSite and Domain are configurable', async () => {
+    // A frozen clock: Max-Age is the time left, and a busy machine may cross a second between issue and cookie.
     const { app } = makeApp({
+      clock: manualClock().now,
       cookies: { refreshCookieName: 'rt', csrfCookieName: 'csrftoken', csrfHeaderName: 'X-XSRF-TOKEN', sameSite: 'Lax', domain: 'example.com' },
     });
     const { cookies } = await login(app);
