@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Redis from 'ioredis';
 import request from 'supertest';
 import type { Express } from 'express';
 import { MemoryStore, RedisStore, SqliteStore, type TokenStore } from '../../lib';
 import { makeApp, type TestApp } from '../helpers/app';
-import { startRedisServer, type RedisServer } from '../stores/redis-server';
+import { useBackends } from '../helpers/backends';
 
 const BLACKLISTED = { detail: 'Token is blacklisted', code: 'token_not_valid' };
 
@@ -17,41 +14,16 @@ async function login(app: Express) {
 }
 const refresh = (app: Express, token: string) => request(app).post('/api/token/refresh/').send({ refresh: token });
 
-let redis: RedisServer;
-let dir: string;
-const clients: Redis[] = [];
-const opened: TestApp[] = [];
-
-/** A client that fails fast while Redis is down (no offline queue), connected before it is used. */
-async function redisClient(): Promise<Redis> {
-  const client = new Redis({ host: redis.host, port: redis.port, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-  client.on('error', () => undefined);
-  clients.push(client);
-  await new Promise((resolve) => client.once('ready', resolve));
-  return client;
-}
+const backends = useBackends('backends');
+const redisClient = backends.redisClient;
 
 function appWith(store: TokenStore, options: Parameters<typeof makeApp>[0] = {}): TestApp {
-  const made = makeApp({ store, ...options });
-  opened.push(made);
-  return made;
+  return backends.track(makeApp({ store, ...options }));
 }
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-  dir = mkdtempSync(join(tmpdir(), 'sjwt-backends-'));
-}, 130_000);
-
-afterAll(async () => {
-  for (const made of opened) await made.auth.close();
-  for (const client of clients) client.disconnect();
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 const stores: [string, () => TokenStore | Promise<TokenStore>][] = [
   ['MemoryStore', () => new MemoryStore()],
-  ['SqliteStore', () => new SqliteStore(join(dir, `race-${Math.random()}.sqlite3`))],
+  ['SqliteStore', () => new SqliteStore(join(backends.dir(), `race-${Math.random()}.sqlite3`))],
   ['RedisStore', async () => new RedisStore(await redisClient(), { prefix: `t${Math.random()}:` })],
 ];
 
@@ -70,7 +42,7 @@ describe.each(stores)('over HTTP with %s', (_name, makeStore) => {
 
 describe('SqliteStore across a restart', () => {
   it('a revoked token stays revoked, and a rotated one is still detected as reused', async () => {
-    const file = join(dir, 'restart.sqlite3');
+    const file = join(backends.dir(), 'restart.sqlite3');
     const first = appWith(new SqliteStore(file), { rotateRefreshTokens: true });
     const loggedOut = await login(first.app);
     await request(first.app).post('/api/token/blacklist/').send({ refresh: loggedOut.refresh });
@@ -114,7 +86,7 @@ describe('a Redis outage', () => {
     const { app, log } = appWith(new RedisStore(await redisClient(), { prefix: 'outage:' }), { storeTimeoutMs: 300 });
     const pair = await login(app);
 
-    await redis.down();
+    await backends.redis().down();
     for (const res of [
       await request(app).post('/api/token/').send({ username: 'vitor', password: '123' }),
       await refresh(app, pair.refresh),
@@ -128,7 +100,7 @@ describe('a Redis outage', () => {
     expect((await request(app).get('/hello/').set('Authorization', `Bearer ${pair.access}`)).status).toBe(200);
     expect(log.join('\n')).toContain('token store unavailable');
 
-    await redis.up();
+    await backends.redis().up();
     let status = 0;
     for (let i = 0; i < 100 && status !== 200; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -140,14 +112,14 @@ describe('a Redis outage', () => {
   it('a hung store times out (bounded) instead of hanging the request', async () => {
     const { app } = appWith(new RedisStore(await redisClient(), { prefix: 'hung:' }), { storeTimeoutMs: 300 });
     const pair = await login(app);
-    redis.freeze();
+    backends.redis().freeze();
     try {
       const started = Date.now();
       const res = await refresh(app, pair.refresh);
       expect(res.status).toBe(503);
       expect(Date.now() - started).toBeLessThan(5000);
     } finally {
-      redis.thaw();
+      backends.redis().thaw();
     }
   }, 30_000);
 });

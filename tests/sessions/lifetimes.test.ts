@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Redis from 'ioredis';
 import request from 'supertest';
 import type { Express } from 'express';
 import { MemoryStore, NEVER_EXPIRES, RedisStore, SqliteStore, type TokenStore } from '../../lib';
 import { makeApp, manualClock, memoryLogger, SECRET, type TestApp } from '../helpers/app';
 import { decodePart, forge } from '../helpers/jwt';
-import { startRedisServer, type RedisServer } from '../stores/redis-server';
+import { useBackends } from '../helpers/backends';
 
 const PATH = '/api/admin/token-lifetimes/';
 const DENIED = { detail: 'You do not have permission to perform this action.', code: 'permission_denied' };
@@ -269,35 +266,9 @@ describe('non-expiring tokens (dangerouslyAllowNonExpiringTokens)', () => {
 });
 
 describe('stores share the lifetimes and keep non-expiring tokens revocable', () => {
-  let redis: RedisServer;
-  let dir: string;
-  const clients: Redis[] = [];
-  const opened: TestApp[] = [];
-
-  async function redisClient(): Promise<Redis> {
-    const client = new Redis({ host: redis.host, port: redis.port, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-    client.on('error', () => undefined);
-    clients.push(client);
-    await new Promise((resolve) => client.once('ready', resolve));
-    return client;
-  }
-
-  function track(made: TestApp): TestApp {
-    opened.push(made);
-    return made;
-  }
-
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    dir = mkdtempSync(join(tmpdir(), 'sjwt-lifetimes-'));
-  }, 130_000);
-
-  afterAll(async () => {
-    for (const made of opened) await made.auth.close();
-    for (const client of clients) client.disconnect();
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const backends = useBackends('lifetimes');
+  const redisClient = backends.redisClient;
+  const track = backends.track;
 
   it('lifetimes changed on one server are used by another sharing Redis, for its next token', async () => {
     const prefix = `lifetimes${Math.random()}:`;
@@ -321,7 +292,7 @@ describe('stores share the lifetimes and keep non-expiring tokens revocable', ()
 
   const stores: [string, () => TokenStore | Promise<TokenStore>][] = [
     ['MemoryStore', () => new MemoryStore({ purgeIntervalSeconds: 0 })],
-    ['SqliteStore', () => new SqliteStore(join(dir, `never-${Math.random()}.sqlite3`))],
+    ['SqliteStore', () => new SqliteStore(join(backends.dir(), `never-${Math.random()}.sqlite3`))],
     ['RedisStore', async () => new RedisStore(await redisClient(), { prefix: `never${Math.random()}:` })],
   ];
 
