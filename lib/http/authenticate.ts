@@ -241,26 +241,28 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
       } catch (err) {
         return fail(err, req, res);
       }
-      const withUser = (user: unknown): void => {
-        if (user === null || user === undefined) return fail(new UserNotFoundError(), req, res);
-        let active: boolean;
+      // The synchronous look-up (the common case) allocates nothing per request.
+      if (isThenable(found)) found.then((user) => withUser(user, claims, req, res, next), (err: unknown) => fail(err, req, res));
+      else withUser(found, claims, req, res, next);
+    }
+
+    function withUser(user: unknown, claims: TokenClaims, req: Request, res: Response, next: NextFunction): void {
+      if (user === null || user === undefined) return fail(new UserNotFoundError(), req, res);
+      let active: boolean;
+      try {
+        active = isUserActive(user);
+      } catch (err) {
+        return fail(err, req, res);
+      }
+      if (!active) return fail(new UserInactiveError(), req, res);
+      if (getCredentialsChangedAt) {
         try {
-          active = isUserActive(user);
+          if (credentialsChangedSince(getCredentialsChangedAt(user), claims)) return fail(new PasswordChangedError(), req, res);
         } catch (err) {
           return fail(err, req, res);
         }
-        if (!active) return fail(new UserInactiveError(), req, res);
-        if (getCredentialsChangedAt) {
-          try {
-            if (credentialsChangedSince(getCredentialsChangedAt(user), claims)) return fail(new PasswordChangedError(), req, res);
-          } catch (err) {
-            return fail(err, req, res);
-          }
-        }
-        accept(req, user, claims, next);
-      };
-      if (isThenable(found)) found.then(withUser, (err: unknown) => fail(err, req, res));
-      else withUser(found);
+      }
+      accept(req, user, claims, next);
     }
 
     return authenticateMiddleware;

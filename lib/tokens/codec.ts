@@ -4,6 +4,7 @@ import jwt from 'jsonwebtoken';
 import { TOKEN_MESSAGES, TokenError, VerifyOnlyError } from '../errors';
 import type { Algorithm } from '../config/options';
 import { singleKeySet, type KeySet, type VerifyKey } from '../keys/keyset';
+import { isThenable } from '../util';
 
 /**
  * A verified token's claims. Names are simplejwt's defaults; the keys are configurable.
@@ -71,10 +72,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A promise from any library (a thenable), not only the native one. */
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
 
 /** One part of a compact token as text: bytes that are not UTF-8 are `Token is invalid` (RFC 7519 §7.2; RFC 8725 §3.7). */
 function partText(part: string): string {
