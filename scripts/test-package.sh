@@ -25,10 +25,10 @@ step 'npm pack (prepack runs the build)'
 npm pack --pack-destination "$work" >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; fail "npm pack"; }
 tarball=$(ls "$work"/express-simplejwt-*.tgz)
 files=$(tar -tzf "$tarball" | sed 's|^package/||' | sort)
-for required in package.json README.md LICENSE CHANGELOG.md dist/cjs/index.js dist/cjs/index.d.ts dist/esm/index.mjs dist/esm/index.d.mts; do
+for required in package.json README.md LICENSE CHANGELOG.md SECURITY.md docs/options.md dist/cjs/index.js dist/cjs/index.d.ts dist/esm/index.mjs dist/esm/index.d.mts; do
   grep -qx "$required" <<<"$files" || fail "the tarball lacks $required"
 done
-stray=$(grep -vE '^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist/.*)$' <<<"$files" || true)
+stray=$(grep -vE '^(package\.json|README\.md|LICENSE|CHANGELOG\.md|SECURITY\.md|docs/[a-z-]+\.md|dist/.*)$' <<<"$files" || true)
 [ -z "$stray" ] || fail "the tarball holds files outside dist/: $stray"
 echo "$(wc -l <<<"$files") files, $(du -k "$tarball" | cut -f1) kB: $(basename "$tarball")"
 

@@ -1,6 +1,6 @@
 /**
  * One error hierarchy for everything the kit answers with. Each error knows its HTTP status, a stable `code`
- * and the exact JSON body simplejwt/DRF would send (see WIRE.md), so rendering is a lookup, never a guess.
+ * and the exact JSON body simplejwt/DRF would send, so rendering is a lookup, never a guess.
  */
 
 /**
@@ -131,7 +131,7 @@ export class MethodNotAllowedError extends AuthError {
 }
 
 /**
- * 401 raised by a token check; `message` is one of the WIRE.md token messages.
+ * 401 raised by a token check; `message` is one of simplejwt's token messages.
  *
  * @example
  * new TokenError(TOKEN_MESSAGES.expired).body // { detail: 'Token is expired', code: 'token_not_valid' }

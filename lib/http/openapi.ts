@@ -272,7 +272,7 @@ function tokenBody(ctx: OpenApiContext, name: string, keys: readonly string[], o
   return ctx.schema(name, schema);
 }
 
-/** A token endpoint's 401 for a token that fails: one of the WIRE.md messages. */
+/** A token endpoint's 401 for a token that fails: one of simplejwt's token messages. */
 function tokenErrorBody(ctx: OpenApiContext, name: string, messages: readonly TokenMessage[]): OpenApiRef {
   return ctx.schema(
     name,

@@ -151,7 +151,7 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
     verified.set(token, decoded);
   }
 
-  /** The claims checks that depend on the clock, in WIRE.md's order: future `nbf`/`iat` are invalid, then expiry. */
+  /** The claims checks that depend on the clock, in simplejwt's order: future `nbf`/`iat` are invalid, then expiry. */
   function checkTimes(decoded: DecodedToken, now: number, checkExp: boolean): DecodedToken {
     const { exp, nbf, iat } = decoded.claims;
     if (nbf !== undefined && (nbf as number) > now + leeway) throw invalid();
@@ -202,7 +202,7 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
   }
 
   /**
-   * Checks shape, key, signature, header and claims, in WIRE.md's order: everything that makes a token
+   * Checks shape, key, signature, header and claims, in simplejwt's order: everything that makes a token
    * invalid first, then expiry. `now` is in seconds. Throws (or rejects with) `TokenError`. `checkExp` false
    * leaves an `exp` in the past to the caller (a sliding token is refreshed after its `exp`); a malformed one is
    * still invalid.

@@ -12,7 +12,7 @@ export interface TokenPair {
 }
 
 /**
- * A check run after signature and expiry and before the claim checks (WIRE.md's `Token is blacklisted` slot).
+ * A check run after signature and expiry and before the claim checks (where simplejwt answers `Token is blacklisted`).
  * Returns `undefined` when it can answer at once, else a promise; it throws or rejects with a `TokenError`.
  */
 export type RevocationCheck = (claims: TokenClaims, expected: TokenType | null) => void | Promise<void>;

@@ -100,7 +100,7 @@ export function createTokenFactory(codec: Codec, names: ClaimNames, registered: 
   }
 
   /**
-   * The checks after signature and expiry, in WIRE.md's order: no `exp`, no id, no type, wrong type.
+   * The checks after signature and expiry, in simplejwt's order: no `exp`, no id, no type, wrong type.
    * `expected` is `null` for verify, which accepts any type.
    */
   function checkClaims(claims: TokenClaims, expected: TokenType | null): void {

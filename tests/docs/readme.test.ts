@@ -11,13 +11,15 @@ import * as errors from '../../lib/errors';
 
 const ROOT = join(__dirname, '..', '..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const OPTIONS_DOC = readFileSync(join(ROOT, 'docs', 'options.md'), 'utf8');
 
-/** The lines of the README section under `## <title>`, up to the next `## ` heading. */
-function section(title: string): string[] {
-  const lines = README.split('\n');
-  const start = lines.findIndex((line) => line.trim() === `## ${title}`);
-  if (start === -1) throw new Error(`README has no "## ${title}" section`);
-  const end = lines.findIndex((line, i) => i > start && line.startsWith('## '));
+/** The lines of the section under `## <title>` (or `# <title>`), up to the next heading of that level. */
+function section(title: string, text = README): string[] {
+  const lines = text.split('\n');
+  const level = lines.some((line) => line.trim() === `## ${title}`) ? '## ' : '# ';
+  const start = lines.findIndex((line) => line.trim() === `${level}${title}`);
+  if (start === -1) throw new Error(`no "${level}${title}" section`);
+  const end = lines.findIndex((line, i) => i > start && line.startsWith(level));
   return lines.slice(start + 1, end === -1 ? undefined : end);
 }
 
@@ -41,8 +43,8 @@ function libFiles(dir = join(ROOT, 'lib')): string[] {
   );
 }
 
-describe('README: the options table', () => {
-  const documented = new Set(tableRows(section('Options')).flatMap((row) => codeSpans(row[0] ?? '')));
+describe('docs/options.md: the options table', () => {
+  const documented = new Set(tableRows(section('Options', OPTIONS_DOC)).flatMap((row) => codeSpans(row[0] ?? '')));
 
   it('has a row for every key of Options', () => {
     const missing = Object.keys(OPTION_KEYS).filter((key) => !documented.has(key));
@@ -53,8 +55,14 @@ describe('README: the options table', () => {
     expect([...documented].filter((name) => !(name in OPTION_KEYS))).toEqual([]);
   });
 
+  it("README's short table names only real options", () => {
+    const short = tableRows(section('Options')).flatMap((row) => codeSpans(row[0] ?? ''));
+    expect(short.length).toBeGreaterThan(10);
+    expect(short.filter((name) => !(name in OPTION_KEYS))).toEqual([]);
+  });
+
   it('gives each row a type, a default and a meaning', () => {
-    for (const row of tableRows(section('Options'))) {
+    for (const row of [...tableRows(section('Options', OPTIONS_DOC)), ...tableRows(section('Options'))]) {
       expect({ option: row[0], cells: row.length, empty: row.filter((cell) => cell === '').length }).toEqual({ option: row[0], cells: 4, empty: 0 });
     }
   });

@@ -18,7 +18,7 @@ describe('package.json', () => {
   });
 
   it('ships only dist and the documents, and the documents exist', () => {
-    expect(pkg.files).toEqual(['dist', 'README.md', 'LICENSE', 'CHANGELOG.md']);
+    expect(pkg.files).toEqual(['dist', 'README.md', 'LICENSE', 'CHANGELOG.md', 'SECURITY.md', 'docs']);
     for (const file of pkg.files.slice(1)) expect(existsSync(join(root, file))).toBe(true);
     expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 express-simplejwt contributors\n/);
     expect(readFileSync(join(root, 'CHANGELOG.md'), 'utf8')).toContain('## [Unreleased]');
