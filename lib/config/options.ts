@@ -262,8 +262,18 @@ export interface Options<U = any> {
   blacklistAfterRotation?: boolean;
   /** Presenting an already rotated refresh token revokes its whole session (family). Default `true`. */
   reuseDetection?: boolean;
-  /** Seconds after a rotation during which the old token may be presented again (a client retry) without counting as reuse. Default `0`. */
+  /**
+   * Seconds after a rotation during which the old token may be presented again (a client's retry after a lost
+   * reply, another tab): it gets the same successor back (same refresh token, new access token), never a second
+   * live branch; past it, reuse detection. Default `0` (refused at once, as simplejwt).
+   */
   reuseInterval?: Duration | 0;
+  /**
+   * A refresh token the store has no record of that was issued before the store's memory began (a wiped or
+   * replaced store, a MemoryStore after a restart) is refused (`false`, the default: a token logged out before
+   * the wipe must not come back), or adopted as a new session (`true`). Tokens issued since are always adopted.
+   */
+  adoptUnknownTokens?: boolean;
   /** Called when a rotated refresh token is presented again; the session has already been revoked. */
   onTokenReuse?: (event: TokenReuseEvent) => void | Promise<void>;
   /** Where revocation state lives. Default a `MemoryStore` (warned: not shared, lost at restart). */
@@ -340,6 +350,7 @@ export const OPTION_KEYS: Record<keyof Required<Options>, true> = {
   blacklistAfterRotation: true,
   reuseDetection: true,
   reuseInterval: true,
+  adoptUnknownTokens: true,
   onTokenReuse: true,
   store: true,
   storeTimeoutMs: true,

@@ -68,6 +68,7 @@ export interface Config<U = any> {
   blacklistAfterRotation: boolean;
   reuseDetection: boolean;
   reuseInterval: number;
+  adoptUnknownTokens: boolean;
   onTokenReuse: ((event: TokenReuseEvent) => void | Promise<void>) | undefined;
   store: TokenStore;
   storeTimeoutMs: number;
@@ -372,6 +373,7 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
     blacklistAfterRotation: options.blacklistAfterRotation ?? true,
     reuseDetection: options.reuseDetection ?? true,
     reuseInterval,
+    adoptUnknownTokens: checkBoolean(options.adoptUnknownTokens, 'adoptUnknownTokens'),
     onTokenReuse: options.onTokenReuse,
     store,
     storeTimeoutMs,

@@ -271,10 +271,11 @@ export function createTokenRouter(
   const refresh: Endpoint = async (req, res) => {
     const body = await readBody(req, bodyLimit);
     const { token } = sessionCredential(req, body, 'refresh', cookies && (() => cookies.readRefresh(req)), config.refreshByBearer);
-    const claims = await liveClaims(tokens.verify(token, 'refresh'));
+    // Revocation is checked by the session step itself, atomically with the rotation (or reuse) it decides.
+    const claims = await liveClaims(tokens.verify(token, 'refresh', false));
     const current = await sessions.lifetimes.current();
     if (!config.rotateRefreshTokens) {
-      const access = await sessions.refreshAccess(claims, current.access);
+      const access = await sessions.refreshAccess(claims, req, current.access);
       cookies?.setSession(req, res, { refresh: { token, until: claims.exp }, access: cookieToken(access), sessionEnd: claims.exp, issuedAt: access.claims.iat });
       return accessInBody ? { access: access.token } : {};
     }
@@ -290,7 +291,7 @@ export function createTokenRouter(
     const body = await readBody(req, bodyLimit);
     const cookie = accessCookie ? () => cookies!.readAccess(req) : undefined;
     const { token } = sessionCredential(req, body, 'token', cookie, config.refreshByBearer);
-    const claims = await liveClaims(tokens.verifySession(token, ['sliding']));
+    const claims = await liveClaims(tokens.verifySession(token, ['sliding'], false));
     const slid = await sessions.slide(claims, req, (await sessions.lifetimes.current()).sliding);
     return slidingAnswer(req, res, slid);
   };

@@ -86,6 +86,7 @@ function inSession(token: NewToken, session: TokenRecord, client: { userAgent?: 
 
 export function startSession(p: Primitives, start: SessionStart): SessionStartResult {
   const { session } = start;
+  p.rememberedSince(start.now);
   const ended: string[] = [];
   if (Number.isFinite(start.maxSessions)) {
     const live = p.liveSessions(session.userId, start.now);
@@ -163,6 +164,8 @@ export function revokeToken(p: Primitives, token: PresentedToken): void {
 }
 
 export function revokeUser(p: Primitives, revocation: UserRevocation): void {
+  // The cutoff ends tokens issued before `before`; ending the live sessions too covers tokens of that very second.
+  for (const session of p.liveSessions(revocation.userId, revocation.before)) endFamily(p, session.id, session.expiresAt);
   p.setCutoff(revocation.userId, revocation.before, revocation.retainUntil);
 }
 

@@ -437,10 +437,11 @@ export class SqliteStore implements TokenStore {
   }
 
   private liveSessions(userId: string, now: number): SessionInfo[] {
-    return this.stmt.sessions
-      .all({ user: userId, now })
-      .map((row) => sessionInfo(row.id, row.createdAt, row.lastUsedAt, row.expiresAt, row.userAgent, row.ip))
-      .sort(bySessionAge);
+    const sessions: SessionInfo[] = []; // an array of this realm, not the driver's (deep equality in tests)
+    for (const row of this.stmt.sessions.iterate({ user: userId, now })) {
+      sessions.push(sessionInfo(row.id, row.createdAt, row.lastUsedAt, row.expiresAt, row.userAgent, row.ip));
+    }
+    return sessions.sort(bySessionAge);
   }
 
   private makePrimitives(): ops.Primitives {

@@ -67,7 +67,7 @@ export interface NewToken {
  * `startSession()`: a login. The per-user cap, the session's token and its access token, in one step.
  *
  * @example
- * await store.startSession({ now, session: record, access, maxSessions: 5, whenFull: 'revoke_oldest' });
+ * await store.startSession({ now, session: record, access, maxSessions: 5, whenFull: 'evict-oldest' });
  */
 export interface SessionStart {
   /** The kit's clock, in seconds. */
@@ -79,7 +79,7 @@ export interface SessionStart {
   /** Live sessions a user may have, this one included; `Infinity` for no cap. */
   maxSessions: number;
   /** At the cap: refuse the login, or end the oldest sessions to make room. */
-  whenFull: 'refuse' | 'revoke_oldest';
+  whenFull: 'refuse' | 'evict-oldest';
 }
 
 /**
@@ -262,7 +262,10 @@ export interface TokenStore {
   /** ATOMIC. Logout: blacklists the token and ends its session (kept until `token.expiresAt` at least). */
   revokeToken(token: PresentedToken): Awaitable<void>;
 
-  /** Revokes every token of a user issued before `before` and so every session started before it. */
+  /**
+   * ATOMIC. Revokes every token of a user issued before `before`, and ends every session live at `before`
+   * (so tokens of that very second go too); a session started later is untouched.
+   */
   revokeUser(revocation: UserRevocation): Awaitable<void>;
 
   /** ATOMIC. Ends one live session of a user; `false` (nothing changed) when the user has no such session. */

@@ -14,13 +14,13 @@ const ROOT = join(__dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'sjwt-commands-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Three expired entries (a record, a blacklisted jti, a revoked family) and one live record. */
+/** Three expired entries (a session's record, a logged-out unknown token's blacklist entry and ended session) and one live session. */
 async function seed(store: SqliteStore | RedisStore, now: number): Promise<void> {
   const base = { userId: '1', type: 'refresh', issuedAt: now - 100, sessionStartedAt: now - 100 };
-  await store.record({ ...base, jti: 'a'.repeat(32), familyId: 'a'.repeat(32), expiresAt: now - 10, sessionExpiresAt: now - 10 });
-  await store.revoke('b'.repeat(32), now - 10);
-  await store.revokeFamily('c'.repeat(32), now - 10);
-  await store.record({ ...base, jti: 'd'.repeat(32), familyId: 'd'.repeat(32), expiresAt: now + 3600, sessionExpiresAt: now + 3600 });
+  const start = { now: now - 100, maxSessions: Infinity, whenFull: 'evict-oldest' as const };
+  await store.startSession({ ...start, session: { ...base, jti: 'a'.repeat(32), familyId: 'a'.repeat(32), expiresAt: now - 10, sessionExpiresAt: now - 10 } });
+  await store.revokeToken({ jti: 'b'.repeat(32), userId: '1', type: 'refresh', issuedAt: now - 100, expiresAt: now - 10 });
+  await store.startSession({ ...start, session: { ...base, jti: 'd'.repeat(32), familyId: 'd'.repeat(32), expiresAt: now + 3600, sessionExpiresAt: now + 3600 } });
 }
 
 describe('npx express-simplejwt flush-expired', () => {
@@ -36,7 +36,7 @@ describe('npx express-simplejwt flush-expired', () => {
     const again = await runCli(['flush-expired', '--store', `sqlite:${file}`]);
     expect(again.stdout.trim()).toBe('Removed 0 expired entries.');
     const reopened = new SqliteStore(file, { purgeIntervalSeconds: 0 });
-    expect(await reopened.familyOf('d'.repeat(32))).toBe('d'.repeat(32));
+    expect((await reopened.sessions('1', Math.floor(Date.now() / 1000))).map((s) => s.id)).toEqual(['d'.repeat(32)]);
     await reopened.close();
   }, 30_000);
 
