@@ -371,6 +371,8 @@ return {settle(clk)}
 const REVOKE_USER = `
 begin()
 local before, keep = N(ARGV[2]), N(ARGV[3])
+-- The cutoff ends tokens issued before it; ending the sessions live at it covers tokens of that very second.
+for _, s in ipairs(liveSessions(before)) do endFamily(s.id, N(s.e)) end
 local cur = redis.call('HMGET', KUR, 'b', 'e')
 if cur[1] and N(cur[1]) > before then before = N(cur[1]) end
 if cur[2] and N(cur[2]) > keep then keep = N(cur[2]) end
@@ -441,18 +443,18 @@ local nextAt = zmin()
 return {tostring(removed), tostring(#due), nextAt and Z(nextAt) or ''}
 `;
 
-/** KEYS[1] a schedule bucket; ARGV[1] member, [2] the score it was read with. Drops it unless it changed since. */
+/** KEYS[1] a schedule bucket; ARGV[2] member, [3] the score it was read with. Drops it unless it changed since. */
 const UNSCHEDULE = `
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if score and tonumber(score) == tonumber(ARGV[2]) then return redis.call('ZREM', KEYS[1], ARGV[1]) end
+local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if score and tonumber(score) == tonumber(ARGV[3]) then return redis.call('ZREM', KEYS[1], ARGV[2]) end
 return 0
 `;
 
-/** KEYS[1] the settings hash; ARGV[1] name. */
-const GET_SETTING = `return redis.call('HGET', KEYS[1], ARGV[1])`;
+/** KEYS[1] the settings hash; ARGV[2] name. */
+const GET_SETTING = `return redis.call('HGET', KEYS[1], ARGV[2])`;
 
-/** KEYS[1] the settings hash; ARGV[1] name, ARGV[2] value. */
-const SET_SETTING = `return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])`;
+/** KEYS[1] the settings hash; ARGV[2] name, ARGV[3] value. */
+const SET_SETTING = `return redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])`;
 
 interface Script {
   source: string;
@@ -888,7 +890,7 @@ export class RedisStore implements TokenStore {
   private async eval(s: Script, keys: string[], args: string[]): Promise<unknown> {
     const argv = [...keys, num(seconds(this.clock)), ...args];
     const key = keys[0];
-    // Per-user scripts read the store clock as ARGV[1]; the settings and schedule scripts ignore it.
+    // ARGV[1] is always the store clock (the per-user scripts turn expiry times into TTLs with it).
     const count = String(keys.length);
     try {
       return await this.send(['EVALSHA', s.sha, count, ...argv], key);

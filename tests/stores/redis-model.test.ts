@@ -78,7 +78,7 @@ function* sequence(seed: number): Generator<Op, void, unknown> {
       if (r.chance(0.5)) session.ip = '203.0.113.7';
       const access = r.chance(0.6) ? newToken('access', 300) : undefined;
       const maxSessions = r.pick([Infinity, Infinity, 1, 2, 3]);
-      const whenFull = r.pick(['refuse', 'revoke_oldest'] as const);
+      const whenFull = r.pick(['refuse', 'evict-oldest'] as const);
       const start = { now, session, ...(access ? { access } : {}), maxSessions, whenFull };
       const result = (yield { name: `startSession ${JSON.stringify(start)}`, run: (s) => s.startSession(start) }) as { status: string };
       if (result.status === 'ok') {
