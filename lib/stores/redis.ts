@@ -653,6 +653,8 @@ export class RedisStore implements TokenStore {
   private readonly silenced: ReadonlySet<RedisWarning>;
   /** The conditions currently warned about, so each is said once until it clears. */
   private readonly warned = new Set<RedisWarning>();
+  /** Scripts loaded through `sendCommand()` (the login limiter's), by SHA. */
+  private readonly loaded = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private configTimer: NodeJS.Timeout | undefined;
 
@@ -700,10 +702,23 @@ export class RedisStore implements TokenStore {
    * Sends one raw command through the client, routed by its key on a cluster (`key`, or the command's first
    * key); the kit's login limiter shares Redis through it (rate-limit-redis).
    */
-  sendCommand(args: string[], key?: string): Promise<unknown> {
+  async sendCommand(args: string[], key?: string): Promise<unknown> {
     const [command, ...rest] = args;
-    if (command === undefined) return Promise.reject(new TypeError('sendCommand() needs a command'));
-    return Promise.resolve(this.send([command, ...rest], key ?? keyOf(args)));
+    if (command === undefined) throw new TypeError('sendCommand() needs a command');
+    const upper = command.toUpperCase();
+    if (upper === 'SCRIPT' && rest[0]?.toUpperCase() === 'LOAD' && rest[1] !== undefined) {
+      // Remembered, so an EVALSHA that reaches a node without the script (a Cluster client sends SCRIPT LOAD to
+      // any node) runs it with EVAL there instead of failing.
+      this.loaded.set(createHash('sha1').update(rest[1]).digest('hex'), rest[1]);
+    }
+    const routing = key ?? keyOf(args);
+    try {
+      return await this.send([command, ...rest], routing);
+    } catch (err) {
+      const source = upper === 'EVALSHA' ? this.loaded.get(String(rest[0]).toLowerCase()) : undefined;
+      if (source === undefined || !String((err as { message?: unknown } | null)?.message).includes('NOSCRIPT')) throw err;
+      return this.send(['EVAL', source, ...rest.slice(1)], routing);
+    }
   }
 
   /**
