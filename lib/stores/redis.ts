@@ -732,11 +732,19 @@ export class RedisStore implements TokenStore {
   }
 
   /**
-   * Checks the connection and the server's configuration (warning about eviction and persistence), then keeps
-   * checking every `configCheckIntervalSeconds` on an unref'ed timer. Rejects when Redis cannot be reached.
+   * Checks the connection and the server's configuration (warning about eviction and persistence), loads the
+   * scripts, then keeps checking every `configCheckIntervalSeconds` on an unref'ed timer. Rejects when Redis
+   * cannot be reached.
    */
   async init(): Promise<void> {
     await this.checkServer(true);
+    // Loaded ahead, so a burst at start-up does not miss them all at once (on a cluster this reaches one node; the
+    // others get each script on first use through the EVAL fallback).
+    for (const { source } of Object.values(SCRIPTS)) {
+      await Promise.resolve(this.send(['SCRIPT', 'LOAD', source])).catch((err: unknown) => {
+        if (!isRefusal(err)) throw err;
+      });
+    }
     if (this.configCheckMs > 0 && !this.configTimer && this.silenced.size < Object.keys(WARNING_CODES).length) {
       this.configTimer = setInterval(() => void this.checkServer(false).catch(() => undefined), this.configCheckMs);
       this.configTimer.unref();
