@@ -7,7 +7,7 @@ import { Cluster } from 'ioredis';
 import request from 'supertest';
 import type { Express } from 'express';
 import { RedisStore } from '../../lib';
-import { makeApp, type TestApp } from '../helpers/app';
+import { makeApp, manualClock, type TestApp } from '../helpers/app';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster';
 
 const BLACKLISTED = { detail: 'Token is blacklisted', code: 'token_not_valid' };
@@ -44,8 +44,17 @@ async function login(app: Express) {
 const refresh = (app: Express, token: string) => request(app).post('/api/token/refresh/').send({ refresh: token });
 const hello = (app: Express, access: string) => request(app).get('/hello/').set('Authorization', `Bearer ${access}`);
 
+/** Which master serves `slot`, from CLUSTER SLOTS. */
+let slotTable: [number, number, number][] = [];
+function ownerPort(slot: number): number {
+  return slotTable.find(([from, to]) => slot >= from && slot <= to)![2];
+}
+
 beforeAll(async () => {
   cluster = await startRedisCluster();
+  const probe = await clusterClient();
+  const slots = (await probe.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+  slotTable = slots.map(([from, to, [, port]]) => [from, to, port]);
 }, 120_000);
 
 afterAll(async () => {
@@ -110,5 +119,23 @@ describe('two app servers on one Redis Cluster', () => {
     }
     expect((await request(b).post('/api/token/').send({ username: 'vitor', password: '123' })).status).toBe(429);
     expect((await request(a).post('/api/token/').send({ username: 'vitor', password: '123' })).status).toBe(429);
+  });
+
+  it("keeps a logged-out token refused after the shard holding the user's keys is flushed", async () => {
+    const clock = manualClock(Date.now());
+    const [a, b] = await twoServers('wiped:', { clock: clock.now });
+    const loggedOut = await login(a);
+    const other = await login(b);
+    expect((await request(b).post('/api/token/blacklist/').send({ refresh: loggedOut.refresh })).status).toBe(200);
+    clock.advance(60);
+    // vitor is user 1: flush the master that owns his slot (the other shards keep their data).
+    const slot = Number(await clients[0]!.call('CLUSTER', 'KEYSLOT', 'wiped:{u:1}:t'));
+    const owner = clients[0]!.nodes('master').find((node) => node.options.port === ownerPort(slot));
+    await owner!.flushall();
+    expect((await refresh(a, loggedOut.refresh)).body).toEqual(BLACKLISTED);
+    expect((await refresh(b, other.refresh)).body).toEqual(BLACKLISTED);
+    expect((await hello(a, other.access)).status).toBe(401);
+    const fresh = await login(b);
+    expect((await refresh(a, fresh.refresh)).status).toBe(200);
   });
 });
