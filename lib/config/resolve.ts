@@ -154,8 +154,8 @@ function checkLifetime(value: unknown, name: string, fallback: number, allowNeve
   return seconds;
 }
 
-function checkBoolean(value: unknown, name: string): boolean {
-  if (value === undefined) return false;
+function checkBoolean(value: unknown, name: string, fallback = false): boolean {
+  if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new TypeError(`"${name}" must be true or false (got ${JSON.stringify(value)})`);
   return value;
 }
@@ -369,15 +369,15 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
     authSchemes: new Set(headerTypes.map((t) => t.toLowerCase())),
     authHeaderKey: headerName.toLowerCase(),
     wwwAuthenticate: `${headerTypes[0]} realm="api"`,
-    rotateRefreshTokens: options.rotateRefreshTokens ?? false,
-    blacklistAfterRotation: options.blacklistAfterRotation ?? true,
-    reuseDetection: options.reuseDetection ?? true,
+    rotateRefreshTokens: checkBoolean(options.rotateRefreshTokens, 'rotateRefreshTokens', false),
+    blacklistAfterRotation: checkBoolean(options.blacklistAfterRotation, 'blacklistAfterRotation', true),
+    reuseDetection: checkBoolean(options.reuseDetection, 'reuseDetection', true),
     reuseInterval,
     adoptUnknownTokens: checkBoolean(options.adoptUnknownTokens, 'adoptUnknownTokens'),
     onTokenReuse: options.onTokenReuse,
     store,
     storeTimeoutMs,
-    revokeAccessTokens: options.revokeAccessTokens ?? false,
+    revokeAccessTokens: checkBoolean(options.revokeAccessTokens, 'revokeAccessTokens', false),
     getCredentialsChangedAt: options.getCredentialsChangedAt,
     maxSessionsPerUser,
     sessionLimitPolicy,
