@@ -69,7 +69,7 @@ export interface SimpleJwt {
 export function simpleJwt<U = any>(options: Options<U>): SimpleJwt {
   const config = resolveOptions(options);
   const tokens = createTokenService(config);
-  const renderError = createErrorRenderer(config.wwwAuthenticate, config.logger, config.renderError);
+  const renderError = createErrorRenderer(config.wwwAuthenticate, config.logger, config.renderError, config.errors);
   const passwords = createPasswordChecker(config.bcryptRounds, (message) => config.logger.warn(`[express-simplejwt] ${message}`), config.bcryptCompare);
   void passwords.warmUp();
   const sessions = createSessionManager(config, tokens);

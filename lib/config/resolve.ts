@@ -85,6 +85,7 @@ export interface Config<U = any> {
   logger: Logger;
   warn: (code: WarningCode, message: string) => void;
   renderError: ((err: AuthError, req: Request, res: Response) => void) | undefined;
+  errors: 'respond' | 'next';
 }
 
 function editDistance(a: string, b: string): number {
@@ -152,6 +153,11 @@ function checkLifetime(value: unknown, name: string, fallback: number, allowNeve
   const seconds = parseDuration(value, name);
   if (seconds > MAX_LIFETIME) throw new TypeError(`"${name}" must be at most 100 years (${MAX_LIFETIME} seconds); got ${seconds}`);
   return seconds;
+}
+
+function checkErrorsMode(value: unknown): 'respond' | 'next' {
+  if (value === undefined || value === 'respond' || value === 'next') return value ?? 'respond';
+  throw new TypeError(`"errors" must be 'respond' or 'next' (got ${JSON.stringify(value)})`);
 }
 
 function checkBoolean(value: unknown, name: string, fallback = false): boolean {
@@ -389,5 +395,6 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
     logger,
     warn,
     renderError: options.renderError,
+    errors: checkErrorsMode(options.errors),
   };
 }
