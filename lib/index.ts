@@ -46,4 +46,4 @@ export type { TokenType } from './tokens/tokens';
 /** Token stores: the `TokenStore` interface, `assertStore()`, and `MemoryStore`, `SqliteStore`, `RedisStore`. */
 export * from './stores';
 /** Declaration merging for `req.auth`'s custom claims. */
-export type { CustomClaims } from './http/express-types';
+export type { AuthenticatedRequest, CustomClaims } from './http/express-types';
