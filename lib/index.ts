@@ -47,3 +47,7 @@ export type { TokenType } from './tokens/tokens';
 export * from './stores';
 /** Declaration merging for `req.auth`'s custom claims. */
 export type { AuthenticatedRequest, CustomClaims } from './http/express-types';
+
+/** Structured events (`auth.events`) and the optional Prometheus exporter. */
+export { KitEvents, type KitEventMap, type KitEventName } from './events';
+export { prometheusMetrics, type PrometheusMetrics, type PrometheusMetricsOptions } from './metrics';

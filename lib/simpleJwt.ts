@@ -13,6 +13,7 @@ import { createPasswordChecker } from './passwords/bcrypt';
 import { createTokenService } from './tokens/service';
 import { createSessionManager } from './tokens/sessions';
 import type { TokenStore } from './stores/types';
+import type { KitEvents } from './events';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuthenticatedRequest } from './http/express-types';
 
@@ -50,6 +51,11 @@ export interface SimpleJwt<U = any> {
   ) => RequestHandler<P, ResBody, ReqBody>;
   /** Low-level token operations, for tests and custom endpoints. */
   tokens: ReturnType<typeof createTokenService>;
+  /**
+   * Structured events (login, loginFailed, refresh, tokenReuse, logout, sessionsEnded, authenticationFailed,
+   * storeError, storeOperation): `auth.events.on('loginFailed', (e) => ...)`. See `prometheusMetrics()` for counters.
+   */
+  events: KitEvents;
   /** The token store in use. */
   store: TokenStore;
   /** Ends every session of a user and every token issued to them until now ("log out everywhere"). */
@@ -115,6 +121,7 @@ export function simpleJwt<U = any>(options: Options<U>): SimpleJwt<U> {
       };
     },
     tokens,
+    events: config.events,
     store: config.store,
     revokeUser: (userId) => sessions.revokeUser(String(userId)),
     close: async () => {

@@ -1,3 +1,4 @@
+import { KitEvents } from '../events';
 import type { Request, Response } from 'express';
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import type { AuthError } from '../errors';
@@ -83,6 +84,8 @@ export interface Config<U = any> {
   bcryptCompare: BcryptCompare;
   clock: () => number;
   logger: Logger;
+  /** The kit's event emitter (`auth.events`). */
+  events: KitEvents;
   warn: (code: WarningCode, message: string) => void;
   renderError: ((err: AuthError, req: Request, res: Response) => void) | undefined;
   errors: 'respond' | 'next';
@@ -209,6 +212,8 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
       ? ('all' as const)
       : new Set(Object.entries(warnings ?? {}).filter(([, on]) => on === false).map(([code]) => code));
   const warn = createWarner(logger, silenced);
+  const events = new KitEvents();
+  events.onListenerError = (event, err) => logger.error(`[express-simplejwt] a listener of "${event}" threw: ${String((err as Error)?.message ?? err)}`);
 
   checkFunction(options.findUserById, 'findUserById', true);
   checkFunction(options.findUserByUsername, 'findUserByUsername', false);
@@ -393,6 +398,7 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
     bcryptCompare,
     clock,
     logger,
+    events,
     warn,
     renderError: options.renderError,
     errors: checkErrorsMode(options.errors),

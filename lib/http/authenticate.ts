@@ -184,6 +184,9 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
     const badHeader = new BadAuthorizationHeaderError();
 
     function fail(err: unknown, req: Request, res: Response, next?: NextFunction): void {
+      if (err instanceof AuthError && config.events.listening('authenticationFailed')) {
+        config.events.send('authenticationFailed', { code: err.code, status: err.status });
+      }
       renderError(err, req, res, undefined, next);
     }
 

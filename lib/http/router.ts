@@ -117,8 +117,9 @@ export function createTokenRouter(
    */
   function loginFailed(req: Request, username: string, reason: LoginFailureReason): void {
     const hook = config.onLoginFailed;
-    if (!hook) return;
     const event = { username, reason, ip: req.ip };
+    config.events.send('loginFailed', event);
+    if (!hook) return;
     void Promise.resolve()
       .then(() => hook(event, req))
       .catch((err: unknown) => logger.error(`[express-simplejwt] onLoginFailed threw: ${describeError(err)}`));
