@@ -115,6 +115,17 @@ describe('RedisStore through node-redis', () => {
     }),
   }));
 
+  it('initialises on the cluster (CONFIG GET and SCRIPT LOAD go to any node)', async () => {
+    const store = new RedisStore({ sendCommand: (args, key) => onCluster.sendCommand(key, false, args), purgeIntervalSeconds: 0, configCheckIntervalSeconds: 0 });
+    const spy = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      await store.init();
+      expect(spy.mock.calls.map(([, options]) => (options as { code?: string }).code)).toEqual(['SJWT_REDIS_NO_PERSISTENCE']);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('shares the login limiter through sendCommand on the cluster (rate-limit-redis keys routed by key)', async () => {
     const store = new RedisStore({ sendCommand: (args, key) => onCluster.sendCommand(key, false, args), purgeIntervalSeconds: 0 });
     const keys = Array.from({ length: 20 }, (_, i) => `${store.prefix}rl:key${i}`);
