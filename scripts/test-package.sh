@@ -4,7 +4,8 @@
 # the npm registry and run, against each: a CommonJS `require` app, an ES module `import` app, and two
 # TypeScript `strict` apps (CommonJS and nodenext ESM) typing `req.user` through the documented augmentation.
 # Every app starts the kit, logs in over HTTP and calls a protected route (scripts/package-consumers/). Then
-# runs the installed `express-simplejwt` command through npx, without the optional drivers.
+# runs the installed `express-simplejwt` command through npx, without the optional drivers, and `jwksUri` with and
+# without the optional peer jwks-rsa.
 #
 # Usage: npm run test:package        KEEP_PACKAGE_TEST=1 keeps the temporary directory for a look.
 set -euo pipefail
@@ -56,7 +57,7 @@ for major in 5 4; do
     "@types/express": "^$major",
     "@types/node": "^20",
     "express": "^$major",
-    "express-simplejwt": "file:$tarball"
+    "express-simplejwt": "file:$tarball"$([ "$major" = 5 ] && printf ',\n    "jwks-rsa": "^4.1.0"')
   }
 }
 EOF
@@ -75,13 +76,16 @@ run() { # run <label> <command...>: a consumer app must finish, green, within a 
 for major in 5 4; do
   step "consumers on Express $major"
   cd "$work/express$major"
-  [ ! -e node_modules/@node-rs/argon2 ] || fail 'the optional peer @node-rs/argon2 should not be installed here'
+  for peer in @node-rs/argon2 better-sqlite3 ioredis rate-limit-redis; do
+    [ ! -e "node_modules/$peer" ] || fail "the optional peer $peer should not be installed here"
+  done
   run "CommonJS, Express $major" node cjs.cjs
   run "ESM, Express $major" node esm.mjs
   run "tsc CommonJS, Express $major" "${tsc[@]}" -p tsconfig.cjs.json
   run "TypeScript CommonJS, Express $major" node app-cjs.js
   run "tsc ESM, Express $major" "${tsc[@]}" -p tsconfig.esm.json
   run "TypeScript ESM, Express $major" node app-esm.mjs
+  run "jwksUri, Express $major" node jwks.cjs # Express 5's consumer has jwks-rsa (current major), Express 4's none
   cd "$root"
 done
 
