@@ -18,12 +18,12 @@ describe('the express-simplejwt command', () => {
     expect(readFileSync(join(ROOT, 'lib/cli/index.ts'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
-  it('works through npx in the repository checkout, with no build (npm links the checkout)', async () => {
+  it('works through npx in the repository checkout, offline and with no build (npm links the checkout)', async () => {
     const cache = mkdtempSync(join(tmpdir(), 'sjwt-npx-cache-'));
     try {
       const { stdout } = await promisify(execFile)('npx', ['--yes', 'express-simplejwt', '--version'], {
         cwd: ROOT,
-        env: { ...process.env, npm_config_cache: cache, npm_config_update_notifier: 'false', npm_config_audit: 'false' },
+        env: { ...process.env, npm_config_cache: cache, npm_config_offline: 'true', npm_config_update_notifier: 'false', npm_config_audit: 'false' },
         timeout: 60_000,
       });
       expect(stdout).toBe(`${pkg.version}\n`);

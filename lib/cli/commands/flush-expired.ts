@@ -14,7 +14,7 @@ interface OpenedStore {
 }
 
 /** `--store` with any password masked, for messages. */
-export function redactStore(spec: string): string {
+function redactStore(spec: string): string {
   try {
     const url = new URL(spec);
     if (url.password !== '') url.password = '***';
