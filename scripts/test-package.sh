@@ -3,7 +3,9 @@
 # @arethetypeswrong/cli, then install it into throwaway consumer projects beside Express 5 and Express 4 from
 # the npm registry and run, against each: a CommonJS `require` app, an ES module `import` app, and two
 # TypeScript `strict` apps (CommonJS and nodenext ESM) typing `req.user` through the documented augmentation.
-# Every app starts the kit, logs in over HTTP and calls a protected route (scripts/package-consumers/).
+# Every app starts the kit, logs in over HTTP and calls a protected route (scripts/package-consumers/). Then
+# runs the installed `express-simplejwt` command through npx, without the optional drivers, and `jwksUri` with and
+# without the optional peer jwks-rsa.
 #
 # Usage: npm run test:package        KEEP_PACKAGE_TEST=1 keeps the temporary directory for a look.
 set -euo pipefail
@@ -25,11 +27,11 @@ step 'npm pack (prepack runs the build)'
 npm pack --pack-destination "$work" >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; fail "npm pack"; }
 tarball=$(ls "$work"/express-simplejwt-*.tgz)
 files=$(tar -tzf "$tarball" | sed 's|^package/||' | sort)
-for required in package.json README.md LICENSE CHANGELOG.md SECURITY.md docs/options.md dist/cjs/index.js dist/cjs/index.d.ts dist/esm/index.mjs dist/esm/index.d.mts dist/cjs/testing/index.js dist/esm/testing.mjs; do
+for required in package.json README.md LICENSE CHANGELOG.md SECURITY.md docs/options.md dist/cjs/index.js dist/cjs/index.d.ts dist/esm/index.mjs dist/esm/index.d.mts dist/cjs/testing/index.js dist/esm/testing.mjs lib/cli/bin.cjs dist/cjs/cli/index.js; do
   grep -qx "$required" <<<"$files" || fail "the tarball lacks $required"
 done
-stray=$(grep -vE '^(package\.json|README\.md|LICENSE|CHANGELOG\.md|SECURITY\.md|docs/[a-z-]+\.md|dist/.*)$' <<<"$files" || true)
-[ -z "$stray" ] || fail "the tarball holds files outside dist/: $stray"
+stray=$(grep -vE '^(package\.json|README\.md|LICENSE|CHANGELOG\.md|SECURITY\.md|docs/[a-z-]+\.md|lib/cli/bin\.cjs|dist/.*)$' <<<"$files" || true)
+[ -z "$stray" ] || fail "the tarball holds files outside dist/ and the documents: $stray"
 echo "$(wc -l <<<"$files") files, $(du -k "$tarball" | cut -f1) kB: $(basename "$tarball")"
 
 step publint
@@ -55,7 +57,7 @@ for major in 5 4; do
     "@types/express": "^$major",
     "@types/node": "^20",
     "express": "^$major",
-    "express-simplejwt": "file:$tarball"
+    "express-simplejwt": "file:$tarball"$([ "$major" = 5 ] && printf ',\n    "jwks-rsa": "^4.1.0"')
   }
 }
 EOF
@@ -74,7 +76,9 @@ run() { # run <label> <command...>: a consumer app must finish, green, within a 
 for major in 5 4; do
   step "consumers on Express $major"
   cd "$work/express$major"
-  [ ! -e node_modules/@node-rs/argon2 ] || fail 'the optional peer @node-rs/argon2 should not be installed here'
+  for peer in @node-rs/argon2 better-sqlite3 ioredis rate-limit-redis; do
+    [ ! -e "node_modules/$peer" ] || fail "the optional peer $peer should not be installed here"
+  done
   run "CommonJS, Express $major" node cjs.cjs
   run "ESM, Express $major" node esm.mjs
   run "conformance suite with node:test, Express $major" node --test --test-reporter=dot conformance.mjs
@@ -82,7 +86,32 @@ for major in 5 4; do
   run "TypeScript CommonJS, Express $major" node app-cjs.js
   run "tsc ESM, Express $major" "${tsc[@]}" -p tsconfig.esm.json
   run "TypeScript ESM, Express $major" node app-esm.mjs
+  run "jwksUri, Express $major" node jwks.cjs # Express 5's consumer has jwks-rsa (current major), Express 4's none
   cd "$root"
 done
+
+step 'the express-simplejwt command, installed'
+cd "$work/express5"
+cli() { timeout 30 npx --no-install express-simplejwt "$@"; }
+version=$(node -p 'require("express-simplejwt/package.json").version')
+[ "$(cli --version)" = "$version" ] || fail "express-simplejwt --version does not print $version"
+# (Outputs are captured before grep: `grep -q` closing a pipe early would fail the pipeline under pipefail.)
+out=$(cli --help) && grep -q 'flush-expired' <<<"$out" || fail "express-simplejwt --help: $out"
+out=$(cli flush-expired --help) && grep -q -- '--timeout <seconds>' <<<"$out" || fail "flush-expired --help: $out"
+out=$(cli generate-secret) && grep -qE '^[A-Za-z0-9_-]{86}$' <<<"$out" || fail "generate-secret: $out"
+vector=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjk0NjY4NDgwMH0.jvxQgXCSDToR8uKoRJcMT-LmMJJn2-NM76nfSR2FOgs
+out=$(echo not_secret | cli inspect "$vector" --secret -) && grep -q 'signature: valid (HS256' <<<"$out" || fail "inspect --secret -: $out"
+# The optional drivers are not installed here: one clear error each, exit 1, no stack trace.
+for store in sqlite:./tokens.sqlite3 redis://127.0.0.1:1/0; do
+  set +e
+  out=$(cli flush-expired --store "$store" 2>&1)
+  code=$?
+  set -e
+  [ "$code" = 1 ] || fail "flush-expired --store $store exited $code: $out"
+  grep -qE 'needs the optional package (better-sqlite3|ioredis), which is not installed: npm install ' <<<"$out" || fail "flush-expired --store $store: $out"
+  ! grep -qE '^\s+at ' <<<"$out" || fail "flush-expired --store $store printed a stack trace"
+done
+echo "express-simplejwt $version: --version, --help, generate-secret, inspect, flush-expired without drivers"
+cd "$root"
 
 step 'package test passed'

@@ -4,7 +4,17 @@ import { rateLimit, ipKeyGenerator, type RateLimitRequestHandler } from 'express
 import { ThrottledError } from '../errors';
 import type { Config } from '../config/resolve';
 import { RedisStore } from '../stores/redis';
-import { RedisStore as RedisRateLimitStore, type RedisReply } from 'rate-limit-redis';
+import type { RedisStore as RateLimitRedisStore, RedisReply } from 'rate-limit-redis';
+import { requireOptional } from '../util';
+
+/**
+ * rate-limit-redis's store, loaded when a limiter first needs it: the package is an optional peer that only a kit
+ * with a RedisStore token store uses. Without it, building such a kit throws one error saying how to install it.
+ */
+const RedisRateLimitStore = function RedisRateLimitStore(...args: ConstructorParameters<typeof RateLimitRedisStore>) {
+  const { RedisStore: Store } = requireOptional<typeof import('rate-limit-redis')>('rate-limit-redis', 'the login throttle over a RedisStore');
+  return new Store(...args);
+} as unknown as typeof RateLimitRedisStore;
 
 /** Where the login handler leaves the username for the limiter's key. */
 const kUsername = Symbol('express-simplejwt.username');
