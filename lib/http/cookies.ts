@@ -123,6 +123,11 @@ export function resolveCookieOptions(value: boolean | CookieOptions | undefined)
   };
 }
 
+/** A space or a tab, the whitespace RFC 6265 allows around a cookie pair. */
+function isBlank(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
 /**
  * The value of cookie `name` in a `Cookie` header, read strictly (RFC 6265 §4.2.1): pairs split on `;`, names
  * compared exactly, values unquoted but never URL-decoded; a malformed pair is skipped. A name sent more than
@@ -141,7 +146,13 @@ export function readCookie(header: string | string[] | undefined, name: string):
   while (start <= text.length) {
     let end = text.indexOf(';', start);
     if (end === -1) end = text.length;
-    const pair = text.slice(start, end).replace(/^[ \t]+|[ \t]+$/g, '');
+    // Trimmed by scanning from both ends: linear in the pair's length. (A `/^[ \t]+|[ \t]+$/` replace retries
+    // the trailing run from every space, quadratic on a long run of spaces that does not end the pair.)
+    let from = start;
+    let to = end;
+    while (from < to && isBlank(text.charCodeAt(from))) from++;
+    while (to > from && isBlank(text.charCodeAt(to - 1))) to--;
+    const pair = text.slice(from, to);
     start = end + 1;
     const eq = pair.indexOf('=');
     if (eq <= 0 || pair.slice(0, eq) !== name) continue;
