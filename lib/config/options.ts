@@ -284,7 +284,7 @@ export interface Options<U = any> {
   bodyLimit?: number;
   /** Where bcrypt runs: worker threads (default: cores - 1, shared by the process) with a cap on pending comparisons (503 beyond it); `false` runs bcryptjs on the main thread. */
   passwordHashing?: HashingPoolOptions | false;
-  /** bcrypt cost used by `hashPassword()` and the dummy hash of unknown users. Default `10`. */
+  /** Lowest bcrypt cost a failed login takes: unknown users and wrong passwords against cheaper hashes cost at least this (set it to the highest cost in your table). Default `10`. */
   bcryptRounds?: number;
   /** Clock in milliseconds since the epoch; tests inject one. Default `Date.now`. */
   clock?: () => number;
