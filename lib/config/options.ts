@@ -272,7 +272,7 @@ export interface Options<U = any> {
   storeTimeoutMs?: number;
   /** `authenticate()` also refuses access tokens whose session, user or jti was revoked (one store look-up per request). Default `false`. */
   revokeAccessTokens?: boolean;
-  /** When the user's credentials last changed (Date or epoch ms); older tokens answer `password_changed`. */
+  /** When the user's credentials last changed (Date or epoch ms); tokens carry it as `credentials_changed_at` and answer `password_changed` once it differs. */
   getCredentialsChangedAt?: (user: U) => Date | number | null | undefined;
   /** Live sessions allowed per user. Default `10000` (TuGraph's cap). */
   maxSessionsPerUser?: number;
