@@ -36,6 +36,8 @@ interface Route {
   methods: Partial<Record<'POST' | 'GET' | 'DELETE', Endpoint>>;
   allow: string;
   authenticated?: boolean;
+  /** Sets or clears the session cookies: cross-site requests are refused first (`checkSameSite`). */
+  setsCookies?: boolean;
 }
 
 const SESSION_PATH = /^\/sessions\/([0-9a-f]{32})\/$/;
@@ -345,16 +347,16 @@ export function createTokenRouter(
     return {};
   };
 
-  const post = (name: string, handle: Endpoint): Route => ({ name, methods: { POST: handle }, allow: 'POST, OPTIONS' });
+  const post = (name: string, handle: Endpoint, setsCookies = false): Route => ({ name, methods: { POST: handle }, allow: 'POST, OPTIONS', setsCookies });
   const routes = new Map<string, Route>([
-    ['/', post('Token Obtain Pair', obtainPair)],
-    ['/refresh/', post('Token Refresh', refresh)],
+    ['/', post('Token Obtain Pair', obtainPair, cookies !== undefined)],
+    ['/refresh/', post('Token Refresh', refresh, cookies !== undefined)],
     ['/verify/', post('Token Verify', verify)],
-    ['/blacklist/', post('Token Blacklist', blacklist)],
+    ['/blacklist/', post('Token Blacklist', blacklist, cookies !== undefined)],
     ...(config.slidingTokens
       ? ([
-          ['/sliding/', post('Token Obtain Sliding', obtainSliding)],
-          ['/sliding/refresh/', post('Token Refresh Sliding', refreshSliding)],
+          ['/sliding/', post('Token Obtain Sliding', obtainSliding, accessCookie)],
+          ['/sliding/refresh/', post('Token Refresh Sliding', refreshSliding, accessCookie)],
         ] as const)
       : []),
     ['/sessions/', { name: 'Sessions', methods: { GET: listSessions, DELETE: endAllSessions }, allow: 'GET, DELETE, OPTIONS', authenticated: true }],
@@ -395,6 +397,14 @@ export function createTokenRouter(
         else renderError(new MethodNotAllowedError(req.method, route.allow), req, res, NO_STORE);
       });
       return;
+    }
+    if (handle && route.setsCookies) {
+      // Before the body is read: nothing of a cross-site request is parsed.
+      try {
+        cookies!.checkSameSite(req);
+      } catch (err) {
+        return renderError(err, req, res, NO_STORE);
+      }
     }
     if (handle) return run(route, handle, req, res);
     renderError(new MethodNotAllowedError(req.method, route.allow), req, res, NO_STORE);
