@@ -282,7 +282,7 @@ export interface Options<U = any> {
   storeTimeoutMs?: number;
   /** `authenticate()` also refuses access tokens whose session, user or jti was revoked (one store look-up per request). Default `false`. */
   revokeAccessTokens?: boolean;
-  /** When the user's credentials last changed (Date or epoch ms); older tokens answer `password_changed`. */
+  /** When the user's credentials last changed (Date or epoch ms); tokens carry it as `credentials_changed_at` and answer `password_changed` once it differs. */
   getCredentialsChangedAt?: (user: U) => Date | number | null | undefined;
   /** Live sessions allowed per user. Default `10000` (TuGraph's cap). */
   maxSessionsPerUser?: number;
@@ -294,7 +294,7 @@ export interface Options<U = any> {
   bodyLimit?: number;
   /** Where bcrypt runs: worker threads (default: cores - 1, shared by the process) with a cap on pending comparisons (503 beyond it); `false` runs bcryptjs on the main thread. */
   passwordHashing?: HashingPoolOptions | false;
-  /** bcrypt cost used by `hashPassword()` and the dummy hash of unknown users. Default `10`. */
+  /** Lowest bcrypt cost a failed login takes: unknown users and wrong passwords against cheaper hashes cost at least this (set it to the highest cost in your table). Default `10`. */
   bcryptRounds?: number;
   /** Clock in milliseconds since the epoch; tests inject one. Default `Date.now`. */
   clock?: () => number;

@@ -13,6 +13,7 @@ import {
 import type { Config } from '../config/resolve';
 import type { TokenClaims } from '../tokens/codec';
 import type { TokenService } from '../tokens/service';
+import { CREDENTIALS_CLAIM } from '../tokens/tokens';
 import type { ErrorRenderer } from './respond';
 import { isThenable } from '../util';
 import type { TokenClassMessage } from '../errors';
@@ -57,15 +58,30 @@ export function parseAuthorizationHeader(value: string | string[] | undefined, s
 }
 
 /**
- * Whether the user's credentials changed after the token was issued. A token issued in the same second as the
- * change still works (`iat` has one-second resolution); a token without `iat` predates any change.
+ * A `getCredentialsChangedAt` answer as epoch milliseconds, or `null` (never changed, or not a usable time).
+ *
+ * @example
+ * credentialsVersion(new Date('2026-01-01T00:00:00.250Z')) // 1767225600250
+ */
+export function credentialsVersion(changedAt: Date | number | null | undefined): number | null {
+  if (changedAt === null || changedAt === undefined) return null;
+  const ms = changedAt instanceof Date ? changedAt.getTime() : changedAt;
+  return typeof ms === 'number' && Number.isFinite(ms) ? ms : null;
+}
+
+/**
+ * Whether the user's credentials changed since the token's session began. A token carrying `CREDENTIALS_CLAIM`
+ * (every token the kit mints with `getCredentialsChangedAt`) is compared exactly, so a change ends it even in the
+ * second it was issued. A token without it (minted before the option, or by simplejwt) is refused when issued in
+ * the change's second or before: `iat` has one-second resolution, so it cannot tell which came first. A token
+ * without `iat` predates any change.
  */
 export function credentialsChangedSince(changedAt: Date | number | null | undefined, claims: TokenClaims): boolean {
-  if (changedAt === null || changedAt === undefined) return false;
-  const ms = changedAt instanceof Date ? changedAt.getTime() : changedAt;
-  if (!Number.isFinite(ms)) return false;
+  const current = credentialsVersion(changedAt);
+  if (Object.prototype.hasOwnProperty.call(claims, CREDENTIALS_CLAIM)) return claims[CREDENTIALS_CLAIM] !== current;
+  if (current === null) return false;
   const iat = typeof claims.iat === 'number' ? claims.iat : 0;
-  return iat < Math.floor(ms / 1000);
+  return iat <= Math.floor(current / 1000);
 }
 
 /**

@@ -396,7 +396,10 @@ describe('brute force (OWASP Authentication cheat sheet "protect against automat
       const statuses = results.map((r) => r.status);
       expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(10);
       expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
-      expect(compare.mock.calls.length).toBeLessThanOrEqual(10);
+      // Comparisons against alice's own hash: a wrong guess also tops her cost-4 hash up to the table's cost 10 with
+      // dummy hashes (Django's harden_runtime(); issue 14, finding 7), which are no guesses.
+      const hash = table().findByUsername('alice')!.password;
+      expect(compare.mock.calls.filter(([, against]) => against === hash).length).toBeLessThanOrEqual(10);
     } finally {
       compare.mockRestore();
     }
