@@ -7,6 +7,7 @@
 // Usage: node scripts/check-example.mjs <example folder> [NAME=value ...]
 //   The folder must have its dependencies installed (scripts/test-package.sh installs the packed kit).
 //   --with-redis starts a throwaway redis-server (no persistence) on a free port and passes its REDIS_URL.
+//   --restart starts the app a second time (same environment; give JWT_SECRET) and checks the logout held.
 //   EXAMPLE_PORTS=52000-52999 (default) is the range the free ports are picked from.
 /* global fetch, setTimeout */
 import assert from 'node:assert/strict';
@@ -17,9 +18,10 @@ import { basename, resolve } from 'node:path';
 
 const args = process.argv.slice(2);
 const withRedis = args.includes('--with-redis');
-const [folder, ...assignments] = args.filter((arg) => arg !== '--with-redis');
+const restart = args.includes('--restart');
+const [folder, ...assignments] = args.filter((arg) => !arg.startsWith('--'));
 if (!folder) {
-  console.error('usage: node scripts/check-example.mjs [--with-redis] <example folder> [NAME=value ...]');
+  console.error('usage: node scripts/check-example.mjs [--with-redis] [--restart] <example folder> [NAME=value ...]');
   process.exit(2);
 }
 const dir = resolve(folder);
@@ -62,45 +64,54 @@ async function startRedis() {
 
 const redis = withRedis ? await startRedis() : undefined;
 if (redis) extraEnv.REDIS_URL = redis.url;
-const port = await freePort();
-const child = spawn('npm', ['start', '--silent'], {
-  cwd: dir,
-  env: { ...process.env, PORT: String(port), NODE_ENV: 'development', ...extraEnv },
-  stdio: ['ignore', 'pipe', 'pipe'],
-  detached: true, // its own process group, so npm and the app it starts stop together
-});
-let output = '';
-child.stdout.on('data', (chunk) => (output += chunk));
-child.stderr.on('data', (chunk) => (output += chunk));
-const exited = once(child, 'exit');
-
-function stop(signal) {
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-function groupAlive() {
-  try {
-    process.kill(-child.pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitForListening(ms) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(output);
-    if (match) return match[1];
+/** `npm start` in the example's folder, in its own process group (npm and the app it starts stop together). */
+async function startApp(env) {
+  const port = await freePort();
+  const child = spawn('npm', ['start', '--silent'], {
+    cwd: dir,
+    env: { ...process.env, PORT: String(port), NODE_ENV: 'development', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = once(child, 'exit');
+  const signal = (name) => {
+    try {
+      process.kill(-child.pid, name);
+      return true;
+    } catch {
+      return false; // the group is gone
+    }
+  };
+  running.add(signal);
+  const deadline = Date.now() + 60_000;
+  let base;
+  while (!base) {
+    base = /listening on (http:\/\/[\d.]+:\d+)/.exec(output.slice(mark))?.[1];
     if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before listening`);
-    await new Promise((done) => setTimeout(done, 100));
+    if (Date.now() > deadline) throw new Error('not listening after 60 s');
+    if (!base) await new Promise((done) => setTimeout(done, 100));
   }
-  throw new Error(`not listening after ${ms / 1000} s`);
+  assert.equal(base, `http://127.0.0.1:${port}`, 'the app must listen on PORT');
+  return {
+    base,
+    port,
+    /** SIGTERM to the group, as Ctrl-C or a process manager would: everything must be gone soon. */
+    async stop() {
+      signal('SIGTERM');
+      await exited;
+      const until = Date.now() + 10_000;
+      while (signal(0) && Date.now() < until) await new Promise((done) => setTimeout(done, 100));
+      assert.ok(!signal(0), 'the app is still running 10 s after SIGTERM');
+      running.delete(signal);
+    },
+  };
 }
+
+let output = '';
+let mark = 0;
+const running = new Set();
 
 async function call(base, method, path, { body, token } = {}) {
   const headers = {};
@@ -112,9 +123,11 @@ async function call(base, method, path, { body, token } = {}) {
 }
 
 let failed;
+let port;
 try {
-  const base = await waitForListening(60_000);
-  assert.equal(base, `http://127.0.0.1:${port}`, 'the app must listen on PORT');
+  let app = await startApp(extraEnv);
+  const { base } = app;
+  port = app.port;
 
   const wrong = await call(base, 'POST', '/api/token/', { body: { username: 'vitor', password: 'nope' } });
   assert.equal(wrong.status, 401);
@@ -137,24 +150,28 @@ try {
 
   const logout = await call(base, 'POST', '/api/token/blacklist/', { body: { refresh } });
   assert.equal(logout.status, 200, `logout: ${JSON.stringify(logout.body)}`);
+  const blacklisted = { detail: 'Token is blacklisted', code: 'token_not_valid' };
   const after = await call(base, 'POST', '/api/token/refresh/', { body: { refresh } });
   assert.equal(after.status, 401);
-  assert.deepEqual(after.body, { detail: 'Token is blacklisted', code: 'token_not_valid' });
+  assert.deepEqual(after.body, blacklisted);
+  await app.stop();
 
-  // SIGTERM to the group (npm and the app, as Ctrl-C or a process manager would): everything must be gone soon.
-  stop('SIGTERM');
-  await exited;
-  const deadline = Date.now() + 10_000;
-  while (groupAlive() && Date.now() < deadline) await new Promise((done) => setTimeout(done, 100));
-  assert.ok(!groupAlive(), 'the app is still running 10 s after SIGTERM');
+  if (restart) {
+    // A persistent store: the logout outlives the process (same secret, same database or Redis).
+    mark = output.length;
+    app = await startApp(extraEnv);
+    const again = await call(app.base, 'POST', '/api/token/refresh/', { body: { refresh } });
+    assert.deepEqual([again.status, again.body], [401, blacklisted], 'the logout must survive a restart');
+    await app.stop();
+  }
 } catch (err) {
   failed = err;
 } finally {
-  stop('SIGKILL'); // whatever is left of the group
+  for (const signal of running) signal('SIGKILL'); // whatever is left
   redis?.stop();
 }
 if (failed) {
   console.error(`FAIL ${label}: ${failed.message}\n--- its output:\n${output}`);
   process.exit(1);
 }
-console.log(`ok  example ${label} (npm start on port ${port}: login, /hello/, refresh, logout)`);
+console.log(`ok  example ${label} (npm start on port ${port}: login, /hello/, refresh, logout${restart ? ', logout kept across a restart' : ''})`);

@@ -112,9 +112,11 @@ step "examples (${examples[*]})"
 for name in "${examples[@]}"; do
   dir="$work/examples/$name"
   [ -L "$dir/node_modules/express-simplejwt" ] && fail "$name: express-simplejwt is a link, not the installed tarball"
-  redis=()
-  grep -q '"ioredis"' "$dir/package.json" && redis=(--with-redis)
-  timeout 120 node scripts/check-example.mjs "${redis[@]}" "$dir" DB_PATH="$dir/example.sqlite3" || fail "example $name"
+  flags=()
+  # A persistent store (SQLite, Redis) is also checked to keep a logout across a restart of the app.
+  grep -q '"better-sqlite3"' "$dir/package.json" && flags=(--restart JWT_SECRET=example-test-secret-0123456789-abcdefghijkl)
+  grep -q '"ioredis"' "$dir/package.json" && flags=(--with-redis --restart JWT_SECRET=example-test-secret-0123456789-abcdefghijkl)
+  timeout 180 node scripts/check-example.mjs "$dir" DB_PATH="$dir/example.sqlite3" "${flags[@]}" || fail "example $name"
   if grep -q '"typecheck"' "$dir/package.json"; then
     (cd "$dir" && timeout 60 npm run --silent typecheck) || fail "example $name: npm run typecheck"
     echo "ok  example $name: npm run typecheck"
