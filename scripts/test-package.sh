@@ -5,7 +5,8 @@
 # TypeScript `strict` apps (CommonJS and nodenext ESM) typing `req.user` through the documented augmentation.
 # Every app starts the kit, logs in over HTTP and calls a protected route (scripts/package-consumers/). Then
 # runs the installed `express-simplejwt` command through npx, without the optional drivers, and `jwksUri` with and
-# without the optional peer jwks-rsa.
+# without the optional peer jwks-rsa. Then each app of examples/ is copied out, given the tarball in place of its
+# "file:../.." dependency, installed, started with `npm start` and driven over HTTP (scripts/check-example.mjs).
 #
 # Usage: npm run test:package        KEEP_PACKAGE_TEST=1 keeps the temporary directory for a look.
 set -euo pipefail
@@ -42,8 +43,30 @@ if grep -qE '^(Errors|Warnings|Suggestions):' <<<"$publint_out"; then fail 'publ
 step 'are the types wrong (attw)'
 npx --no-install attw "$tarball" --no-color --format table-flipped || fail 'attw'
 
-step 'install the consumers (Express 5 and 4, in parallel)'
+step 'install the consumers (Express 5 and 4) and the examples, in parallel'
 pids=()
+examples=()
+for src in examples/*/; do
+  name=$(basename "$src")
+  examples+=("$name")
+  dir="$work/examples/$name"
+  mkdir -p "$dir"
+  (cd "$src" && tar --exclude=node_modules --exclude=package-lock.json --exclude='*.sqlite3*' -cf - .) | (cd "$dir" && tar -xf -)
+  # What a user does outside this repository: depend on the published package (here, the tarball). The SQLite
+  # driver is linked from this repository, already compiled (building it again takes minutes on a small runner).
+  node -e '
+    const [file, tarball, root] = process.argv.slice(1);
+    const pkg = JSON.parse(require("fs").readFileSync(file, "utf8"));
+    if (pkg.dependencies["express-simplejwt"] !== "file:../..") throw new Error(file + ": express-simplejwt must be file:../..");
+    pkg.dependencies["express-simplejwt"] = "file:" + tarball;
+    if (pkg.dependencies["better-sqlite3"]) pkg.dependencies["better-sqlite3"] = "file:" + root + "/node_modules/better-sqlite3";
+    require("fs").writeFileSync(file, JSON.stringify(pkg, null, 2));
+  ' "$dir/package.json" "$tarball" "$root"
+  ignore_scripts=()
+  grep -q better-sqlite3 "$dir/package.json" && ignore_scripts=(--ignore-scripts)
+  (cd "$dir" && npm install --no-audit --no-fund --prefer-offline --loglevel=error "${ignore_scripts[@]}" >"$dir/install.log" 2>&1) &
+  pids+=($!)
+done
 for major in 5 4; do
   dir="$work/express$major"
   mkdir -p "$dir"
@@ -65,7 +88,7 @@ EOF
   pids+=($!)
 done
 for i in "${!pids[@]}"; do
-  wait "${pids[$i]}" || { cat "$work"/express*/install.log; fail 'npm install of a consumer'; }
+  wait "${pids[$i]}" || { cat "$work"/express*/install.log "$work"/examples/*/install.log; fail 'npm install of a consumer or an example'; }
 done
 
 run() { # run <label> <command...>: a consumer app must finish, green, within a minute
@@ -113,5 +136,19 @@ for store in sqlite:./tokens.sqlite3 redis://127.0.0.1:1/0; do
 done
 echo "express-simplejwt $version: --version, --help, generate-secret, inspect, flush-expired without drivers"
 cd "$root"
+step "examples (${examples[*]})"
+for name in "${examples[@]}"; do
+  dir="$work/examples/$name"
+  [ -L "$dir/node_modules/express-simplejwt" ] && fail "$name: express-simplejwt is a link, not the installed tarball"
+  flags=()
+  # A persistent store (SQLite, Redis) is also checked to keep a logout across a restart of the app.
+  grep -q '"better-sqlite3"' "$dir/package.json" && flags=(--restart JWT_SECRET=example-test-secret-0123456789-abcdefghijkl)
+  grep -q '"ioredis"' "$dir/package.json" && flags=(--with-redis --restart JWT_SECRET=example-test-secret-0123456789-abcdefghijkl)
+  timeout 180 node scripts/check-example.mjs "$dir" DB_PATH="$dir/example.sqlite3" "${flags[@]}" || fail "example $name"
+  if grep -q '"typecheck"' "$dir/package.json"; then
+    (cd "$dir" && timeout 60 npm run --silent typecheck) || fail "example $name: npm run typecheck"
+    echo "ok  example $name: npm run typecheck"
+  fi
+done
 
 step 'package test passed'
