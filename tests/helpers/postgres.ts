@@ -175,6 +175,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     },
     async createDatabase(name) {
       const admin = new Pool({ connectionString, max: 1 });
+      admin.on('error', () => undefined);
       try {
         await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
       } finally {
