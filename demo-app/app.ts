@@ -1,5 +1,5 @@
 import express, { type Express } from 'express';
-import { simpleJwt, type Options, type SimpleJwt } from '../lib';
+import { prometheusMetrics, simpleJwt, type Options, type SimpleJwt } from '../lib';
 import { isDemoAdmin, type DemoUser } from './users';
 
 /** Where the demo finds its users: the SQLite table, or an in-memory table in tests. */
@@ -17,7 +17,11 @@ export interface UserLookup {
  * const { app } = createDemoApp(new SqliteUsers('demo.sqlite3'), { secret: process.env.JWT_SECRET });
  * app.listen(8000);
  */
-export function createDemoApp(users: UserLookup, options: Partial<Options<DemoUser>> = {}): { app: Express; auth: SimpleJwt } {
+export function createDemoApp(
+  users: UserLookup,
+  options: Partial<Options<DemoUser>> = {},
+  demo: { metrics?: boolean } = {},
+): { app: Express; auth: SimpleJwt } {
   const auth = simpleJwt<DemoUser>({
     findUserByUsername: (username) => users.findByUsername(username),
     findUserById: (id) => users.findById(id),
@@ -34,5 +38,7 @@ export function createDemoApp(users: UserLookup, options: Partial<Options<DemoUs
   app.get('/hello/', auth.authenticate(), (_req, res) => {
     res.json({ message: 'Hello, World!' });
   });
+  // JWT_METRICS=true: Prometheus metrics of the kit's events (keep such an endpoint off the public internet).
+  if (demo.metrics) app.get('/metrics', prometheusMetrics(auth).handler);
   return { app, auth };
 }

@@ -25,7 +25,7 @@ step 'npm pack (prepack runs the build)'
 npm pack --pack-destination "$work" >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; fail "npm pack"; }
 tarball=$(ls "$work"/express-simplejwt-*.tgz)
 files=$(tar -tzf "$tarball" | sed 's|^package/||' | sort)
-for required in package.json README.md LICENSE CHANGELOG.md SECURITY.md docs/options.md dist/cjs/index.js dist/cjs/index.d.ts dist/esm/index.mjs dist/esm/index.d.mts; do
+for required in package.json README.md LICENSE CHANGELOG.md SECURITY.md docs/options.md dist/cjs/index.js dist/cjs/index.d.ts dist/esm/index.mjs dist/esm/index.d.mts dist/cjs/testing/index.js dist/esm/testing.mjs; do
   grep -qx "$required" <<<"$files" || fail "the tarball lacks $required"
 done
 stray=$(grep -vE '^(package\.json|README\.md|LICENSE|CHANGELOG\.md|SECURITY\.md|docs/[a-z-]+\.md|dist/.*)$' <<<"$files" || true)
@@ -77,6 +77,7 @@ for major in 5 4; do
   [ ! -e node_modules/@node-rs/argon2 ] || fail 'the optional peer @node-rs/argon2 should not be installed here'
   run "CommonJS, Express $major" node cjs.cjs
   run "ESM, Express $major" node esm.mjs
+  run "conformance suite with node:test, Express $major" node --test --test-reporter=dot conformance.mjs
   run "tsc CommonJS, Express $major" "${tsc[@]}" -p tsconfig.cjs.json
   run "TypeScript CommonJS, Express $major" node app-cjs.js
   run "tsc ESM, Express $major" "${tsc[@]}" -p tsconfig.esm.json

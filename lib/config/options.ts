@@ -304,6 +304,13 @@ export interface Options<U = any> {
   warnings?: false | Partial<Record<WarningCode, boolean>>;
   /** Renders an `AuthError` instead of the built-in JSON (which matches simplejwt byte for byte). */
   renderError?: (err: AuthError, req: Request, res: Response) => void;
+  /**
+   * `'respond'` (default): the kit answers every error itself, with simplejwt's bodies. `'next'`: it sets the
+   * headers (`WWW-Authenticate`, `Retry-After`, `Allow`) and passes the error to your Express error handler with
+   * `next(err)`, as express-jwt and passport do: an `AuthError` (`status`, `code`, `body`), or whatever one of your
+   * callbacks threw, unchanged.
+   */
+  errors?: 'respond' | 'next';
 }
 
 /**
@@ -366,6 +373,7 @@ export const OPTION_KEYS: Record<keyof Required<Options>, true> = {
   logger: true,
   warnings: true,
   renderError: true,
+  errors: true,
 };
 
 /** What `onTokenReuse` learns: a refresh token that had been rotated came back, so its session was revoked. */

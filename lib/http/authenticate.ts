@@ -183,8 +183,11 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
     const notAuthenticated = new NotAuthenticatedError();
     const badHeader = new BadAuthorizationHeaderError();
 
-    function fail(err: unknown, req: Request, res: Response): void {
-      renderError(err, req, res);
+    function fail(err: unknown, req: Request, res: Response, next?: NextFunction): void {
+      if (err instanceof AuthError && config.events.listening('authenticationFailed')) {
+        config.events.send('authenticationFailed', { code: err.code, status: err.status });
+      }
+      renderError(err, req, res, undefined, next);
     }
 
     function accept(req: Request, user: unknown, claims: TokenClaims, next: NextFunction): void {
@@ -206,32 +209,32 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
         }
       }
       if (credential.kind !== 'token') {
-        if (credential.kind === 'bad') return fail(badHeader, req, res);
+        if (credential.kind === 'bad') return fail(badHeader, req, res, next);
         if (optional) return next();
-        return fail(notAuthenticated, req, res);
+        return fail(notAuthenticated, req, res, next);
       }
       // A cookie is sent by the browser whoever made the page: a state-changing request needs the CSRF token too.
       if (fromCookie && !SAFE_METHODS.has(req.method)) {
         try {
           cookies!.checkCsrf(req);
         } catch (err) {
-          return fail(err, req, res);
+          return fail(err, req, res, next);
         }
       }
       let verified: TokenClaims | Promise<TokenClaims>;
       try {
         verified = verifyToken(credential.token);
       } catch (err) {
-        return fail(err, req, res);
+        return fail(err, req, res, next);
       }
-      if (isThenable(verified)) verified.then((claims) => withClaims(claims, req, res, next), (err: unknown) => fail(err, req, res));
+      if (isThenable(verified)) verified.then((claims) => withClaims(claims, req, res, next), (err: unknown) => fail(err, req, res, next));
       else withClaims(verified, req, res, next);
     }
 
     function withClaims(claims: TokenClaims, req: Request, res: Response, next: NextFunction): void {
       const id = tokens.userIdOf(claims);
-      if (id === undefined) return fail(new NoUserIdError(), req, res);
-      if (id === null) return fail(new UserNotFoundError(), req, res);
+      if (id === undefined) return fail(new NoUserIdError(), req, res, next);
+      if (id === null) return fail(new UserNotFoundError(), req, res, next);
       if (stateless) {
         return accept(req, { id, pk: id, isActive: true, claims } satisfies TokenUser, claims, next);
       }
@@ -239,27 +242,27 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
       try {
         found = findUserById(id);
       } catch (err) {
-        return fail(err, req, res);
+        return fail(err, req, res, next);
       }
       // The synchronous look-up (the common case) allocates nothing per request.
-      if (isThenable(found)) found.then((user) => withUser(user, claims, req, res, next), (err: unknown) => fail(err, req, res));
+      if (isThenable(found)) found.then((user) => withUser(user, claims, req, res, next), (err: unknown) => fail(err, req, res, next));
       else withUser(found, claims, req, res, next);
     }
 
     function withUser(user: unknown, claims: TokenClaims, req: Request, res: Response, next: NextFunction): void {
-      if (user === null || user === undefined) return fail(new UserNotFoundError(), req, res);
+      if (user === null || user === undefined) return fail(new UserNotFoundError(), req, res, next);
       let active: boolean;
       try {
         active = isUserActive(user);
       } catch (err) {
-        return fail(err, req, res);
+        return fail(err, req, res, next);
       }
-      if (!active) return fail(new UserInactiveError(), req, res);
+      if (!active) return fail(new UserInactiveError(), req, res, next);
       if (getCredentialsChangedAt) {
         try {
-          if (credentialsChangedSince(getCredentialsChangedAt(user), claims)) return fail(new PasswordChangedError(), req, res);
+          if (credentialsChangedSince(getCredentialsChangedAt(user), claims)) return fail(new PasswordChangedError(), req, res, next);
         } catch (err) {
-          return fail(err, req, res);
+          return fail(err, req, res, next);
         }
       }
       accept(req, user, claims, next);

@@ -117,8 +117,9 @@ export function createTokenRouter(
    */
   function loginFailed(req: Request, username: string, reason: LoginFailureReason): void {
     const hook = config.onLoginFailed;
-    if (!hook) return;
     const event = { username, reason, ip: req.ip };
+    config.events.send('loginFailed', event);
+    if (!hook) return;
     void Promise.resolve()
       .then(() => hook(event, req))
       .catch((err: unknown) => logger.error(`[express-simplejwt] onLoginFailed threw: ${describeError(err)}`));
@@ -346,7 +347,7 @@ export function createTokenRouter(
   ]);
   const oneSession: Route = { name: 'Session', methods: { DELETE: endOneSession }, allow: 'DELETE, OPTIONS', authenticated: true };
 
-  function run(route: Route, handle: Endpoint, req: Request, res: Response): void {
+  function run(route: Route, handle: Endpoint, req: Request, res: Response, next: NextFunction): void {
     handle(req, res).then(
       (body) => {
         if (body === undefined) {
@@ -355,7 +356,7 @@ export function createTokenRouter(
           res.end();
         } else sendJson(res, 200, JSON.stringify(body), NO_STORE);
       },
-      (err) => renderError(err, req, res, NO_STORE),
+      (err) => renderError(err, req, res, NO_STORE, next),
     );
   }
 
@@ -375,14 +376,15 @@ export function createTokenRouter(
     const handle = route.methods[req.method as 'POST'];
     if (route.authenticated) {
       // Authentication runs before method handling, as in DRF.
-      requireAuth(req, res, () => {
-        if (handle) run(route, handle, req, res);
-        else renderError(new MethodNotAllowedError(req.method, route.allow), req, res, NO_STORE);
+      requireAuth(req, res, (failed?: unknown) => {
+        if (failed !== undefined) return next(failed); // errors: 'next': authentication failed, never run the handler
+        if (handle) run(route, handle, req, res, next);
+        else renderError(new MethodNotAllowedError(req.method, route.allow), req, res, NO_STORE, next);
       });
       return;
     }
-    if (handle) return run(route, handle, req, res);
-    renderError(new MethodNotAllowedError(req.method, route.allow), req, res, NO_STORE);
+    if (handle) return run(route, handle, req, res, next);
+    renderError(new MethodNotAllowedError(req.method, route.allow), req, res, NO_STORE, next);
   }
 
   return tokenRouter;

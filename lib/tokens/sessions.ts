@@ -35,7 +35,7 @@ function clientOf(req: Request | undefined): { userAgent?: string; ip?: string }
  * closed), and the next call tries the store again (recovery needs nothing).
  */
 export function createSessionManager(config: Config, tokens: TokenService) {
-  const { store, storeTimeoutMs, logger } = config;
+  const { store, storeTimeoutMs, logger, events } = config;
   const jtiClaim = config.claims.jti;
   const blacklisted = () => new TokenError(TOKEN_MESSAGES.blacklisted);
   let lastFailureLog = 0;
@@ -49,27 +49,44 @@ export function createSessionManager(config: Config, tokens: TokenService) {
     return new StoreUnavailableError(err);
   }
 
-  /** Runs one store operation, synchronously when the store is synchronous, else bounded by the timeout. */
-  function guard<T>(operation: () => Awaitable<T>): T | Promise<T> {
+  /**
+   * Runs one store operation, synchronously when the store is synchronous, else bounded by the timeout. Reports
+   * `storeOperation` (and `storeError`) events when someone listens.
+   */
+  function guard<T>(name: string, operation: () => Awaitable<T>): T | Promise<T> {
+    const timed = events.listening('storeOperation');
+    const started = timed ? performance.now() : 0;
+    const report = (ok: boolean) => {
+      if (timed) events.send('storeOperation', { operation: name, durationMs: performance.now() - started, ok });
+    };
+    const fail = (err: unknown): StoreUnavailableError => {
+      report(false);
+      events.send('storeError', { operation: name, message: describeError(err) });
+      return unavailable(err);
+    };
     let result: Awaitable<T>;
     try {
       result = operation();
     } catch (err) {
-      throw unavailable(err);
+      throw fail(err);
     }
-    if (!isThenable(result)) return result;
+    if (!isThenable(result)) {
+      report(true);
+      return result;
+    }
     const pending = result;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(unavailable(new Error(`no answer within ${storeTimeoutMs} ms`))), storeTimeoutMs);
+      const timer = setTimeout(() => reject(fail(new Error(`no answer within ${storeTimeoutMs} ms`))), storeTimeoutMs);
       timer.unref?.();
       pending.then(
         (value) => {
           clearTimeout(timer);
+          report(true);
           resolve(value);
         },
         (err: unknown) => {
           clearTimeout(timer);
-          reject(unavailable(err));
+          reject(fail(err));
         },
       );
     });
@@ -80,8 +97,8 @@ export function createSessionManager(config: Config, tokens: TokenService) {
     defaults: config.lifetimes,
     allowNever: config.allowNonExpiring,
     logger,
-    getSetting: (name) => guard(() => store.getSetting(name)),
-    setSetting: (name, value) => guard(() => store.setSetting(name, value)),
+    getSetting: (name) => guard('getSetting', () => store.getSetting(name)),
+    setSetting: (name, value) => guard('setSetting', () => store.setSetting(name, value)),
   });
 
   function jtiOf(claims: TokenClaims): string {
@@ -145,7 +162,7 @@ export function createSessionManager(config: Config, tokens: TokenService) {
       issuedAt: typeof claims.iat === 'number' ? claims.iat : 0,
       mustBeKnown: recorded && !config.adoptUnknownTokens,
     };
-    const revoked = guard(() => store.isRevoked(query));
+    const revoked = guard('isRevoked', () => store.isRevoked(query));
     if (isThenable(revoked)) {
       return revoked.then((value) => {
         if (value) throw blacklisted();
@@ -187,8 +204,9 @@ export function createSessionManager(config: Config, tokens: TokenService) {
     };
     const recordedAccess = accessRecord(access);
     if (recordedAccess) start.access = recordedAccess;
-    const result = await guard(() => store.startSession(start));
+    const result = await guard('startSession', () => store.startSession(start));
     if (result.status === 'full') throw new SessionLimitError();
+    events.send('login', { userId: session.userId, sessionId: jti, ip: req.ip });
   }
 
   /** One `rotate()` store step for a refresh; refuses what the store refuses, reports reuse. */
@@ -202,7 +220,7 @@ export function createSessionManager(config: Config, tokens: TokenService) {
       ...clientOf(req),
       ...rotation,
     };
-    const result = await guard(() => store.rotate(full));
+    const result = await guard('rotate', () => store.rotate(full));
     if (result.status === 'reused' && config.reuseDetection) await reuseDetected(claims, result.session.id, result.rotatedAt, req);
     return result;
   }
@@ -225,8 +243,12 @@ export function createSessionManager(config: Config, tokens: TokenService) {
     const recordedAccess = accessRecord(access);
     if (recordedAccess) rotation.access = recordedAccess;
     const result = await storeRotate(claims, req, rotation);
-    if (result.status === 'ok') return { access, refresh: successor };
+    if (result.status === 'ok') {
+      events.send('refresh', { userId: result.session.userId, sessionId: result.session.id, kind: 'rotated' });
+      return { access, refresh: successor };
+    }
     if (result.status === 'retry') {
+      events.send('refresh', { userId: result.session.userId, sessionId: result.session.id, kind: 'retry' });
       // The same successor as the first answer (a client retrying after a lost reply): no second branch.
       const { jti, issuedAt, expiresAt } = result.successor;
       const again = tokens.rotate(claims, expiresAt >= NEVER_EXPIRES ? Infinity : expiresAt - config.leeway - issuedAt, { jti, issuedAt });
@@ -237,6 +259,7 @@ export function createSessionManager(config: Config, tokens: TokenService) {
 
   async function reuseDetected(claims: TokenClaims, familyId: string, rotatedAt: number, req: Request): Promise<void> {
     const event = { jti: jtiOf(claims), userId: userIdOf(claims), familyId, rotatedAt, ...clientOf(req) };
+    events.send('tokenReuse', { ip: undefined, userAgent: undefined, ...event });
     logger.warn(
       `[express-simplejwt] TOKEN_REUSE: a rotated refresh token of user ${JSON.stringify(event.userId)} was presented again ` +
         `from ${event.ip ?? 'an unknown address'}; its session was revoked`,
@@ -258,6 +281,7 @@ export function createSessionManager(config: Config, tokens: TokenService) {
     if (recordedAccess) rotation.access = recordedAccess;
     const result = await storeRotate(claims, req, rotation);
     if (result.status !== 'ok') throw blacklisted();
+    events.send('refresh', { userId: result.session.userId, sessionId: result.session.id, kind: 'access' });
     return access;
   }
 
@@ -268,12 +292,14 @@ export function createSessionManager(config: Config, tokens: TokenService) {
   async function slide(claims: TokenClaims, req: Request, lifetime = config.lifetimes.sliding): Promise<IssuedToken> {
     const result = await storeRotate(claims, req, { consume: false });
     if (result.status !== 'ok') throw blacklisted();
+    events.send('refresh', { userId: result.session.userId, sessionId: result.session.id, kind: 'sliding' });
     return tokens.slide(claims, lifetime);
   }
 
   /** Logout: the presented refresh (or sliding) token and its whole session are revoked, in one store step. */
   async function logout(claims: TokenClaims): Promise<void> {
-    await guard(() => store.revokeToken(presented(claims)));
+    await guard('revokeToken', () => store.revokeToken(presented(claims)));
+    events.send('logout', { userId: userIdOf(claims), jti: jtiOf(claims) });
   }
 
   /** Ends every session of a user and every token issued to them until now ("log out everywhere"). */
@@ -282,17 +308,20 @@ export function createSessionManager(config: Config, tokens: TokenService) {
     // Kept as long as any token issued so far may live: the longest lifetime ever in use (for ever: the sentinel).
     const retain = await lifetimes.retainSeconds();
     const retainUntil = Number.isFinite(retain) ? Math.min(now + retain + config.leeway, NEVER_EXPIRES) : NEVER_EXPIRES;
-    await guard(() => store.revokeUser({ userId, before: now, retainUntil }));
+    await guard('revokeUser', () => store.revokeUser({ userId, before: now, retainUntil }));
+    events.send('sessionsEnded', { userId, sessionId: null });
   }
 
   /** A user's live sessions. */
   async function sessions(userId: string): Promise<SessionInfo[]> {
-    return guard(() => store.sessions(userId, tokens.now()));
+    return guard('sessions', () => store.sessions(userId, tokens.now()));
   }
 
   /** Ends one of the user's sessions; `false` when the user has no such live session. */
   async function endSession(userId: string, sessionId: string): Promise<boolean> {
-    return guard(() => store.endSession(userId, sessionId, tokens.now()));
+    const ended = await guard('endSession', () => store.endSession(userId, sessionId, tokens.now()));
+    if (ended) events.send('sessionsEnded', { userId, sessionId });
+    return ended;
   }
 
   return {

@@ -11,7 +11,11 @@ describe('package.json', () => {
       import: { types: './dist/esm/index.d.mts', default: './dist/esm/index.mjs' },
       require: { types: './dist/cjs/index.d.ts', default: './dist/cjs/index.js' },
     });
-    for (const condition of Object.values(pkg.exports['.']) as Record<string, string>[]) {
+    expect(pkg.exports['./testing']).toEqual({
+      import: { types: './dist/esm/testing.d.mts', default: './dist/esm/testing.mjs' },
+      require: { types: './dist/cjs/testing/index.d.ts', default: './dist/cjs/testing/index.js' },
+    });
+    for (const condition of [...Object.values(pkg.exports['.']), ...Object.values(pkg.exports['./testing'])] as Record<string, string>[]) {
       expect(Object.keys(condition)[0]).toBe('types');
     }
     expect(pkg).toMatchObject({ type: 'commonjs', main: './dist/cjs/index.js', types: './dist/cjs/index.d.ts', sideEffects: false });
