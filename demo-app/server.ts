@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { MemoryStore, RedisStore, SqliteStore, type TokenStore } from '../lib';
+import { MemoryStore, PostgresStore, RedisStore, SqliteStore, type TokenStore } from '../lib';
 import { createDemoApp } from './app';
 import { SqliteUsers } from './db';
 import { demoDbPath, kitOptionsFromEnv, parseStoreSetting } from './settings';
@@ -19,6 +19,7 @@ function main(): void {
     const setting = parseStoreSetting(env.JWT_STORE, dbPath);
     if (setting.kind === 'memory') store = new MemoryStore();
     else if (setting.kind === 'sqlite') store = new SqliteStore(setting.path === dbPath ? users.db : setting.path);
+    else if (setting.kind === 'postgres') store = new PostgresStore(setting.url);
     else {
       redis = new Redis(setting.url, { maxRetriesPerRequest: 1 });
       redis.on('error', () => undefined); // the kit reports store outages itself (503 store_unavailable)

@@ -38,7 +38,13 @@ interface PgResult {
   rows: Record<string, unknown>[];
 }
 
-/** A client checked out of the pool, as the migration uses it. */
+/**
+ * A client checked out of the pool, as the migration uses it (a `pg` `PoolClient`).
+ *
+ * @example
+ * const client: PgPoolClient = await pool.connect();
+ * try { await client.query('SELECT 1'); } finally { client.release(); }
+ */
 export interface PgPoolClient {
   query(text: string): Promise<unknown>;
   release(err?: Error | boolean): void;

@@ -61,7 +61,7 @@ describe('npx express-simplejwt flush-expired', () => {
 
   it.each([
     [[], /--store is required/],
-    [['--store', 'postgres://x'], /--store must be sqlite:<path> or redis:\/\/host:port\/db/],
+    [['--store', 'mysql://x'], /--store must be sqlite:<path>, redis:\/\/host:port\/db or postgres:\/\/user@host:port\/db/],
     [['--store', 'sqlite:'], /needs a path/],
   ])('refuses %j with exit 2 and usage', async (args, message) => {
     const run = await runCli(['flush-expired', ...args]);

@@ -4,6 +4,8 @@ import request from 'supertest';
 import { PostgresStore, POSTGRES_SCHEMA_VERSION } from '../../lib/stores';
 import { login, loginRecord, newJti, presentedOf, rotation, runStoreConformance, T0 } from '../../lib/testing/conformance';
 import { makeApp, type TestApp } from '../helpers/app';
+import { startDemo, type Demo } from '../helpers/demo';
+import { runCli } from '../helpers/keys';
 import { usePostgres } from '../helpers/postgres';
 
 const pg = usePostgres();
@@ -271,4 +273,45 @@ describe('two app servers sharing one PostgreSQL database', () => {
     expect(res.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(5000);
   }, 60_000);
+});
+
+describe('the demo and the CLI on PostgreSQL', () => {
+  const ENV_SECRET = 'env-secret-0a1b2c3d4e5f60718293a4b5c6d7e8f9-qrstuvwxyzabcdef';
+
+  it('two demo processes with JWT_STORE=postgres://...: a logout on one is refused by the other', async () => {
+    const url = await pg.server().createDatabase('demo');
+    const env = { JWT_SECRET: ENV_SECRET, JWT_STORE: url, JWT_REVOKE_ACCESS_TOKENS: 'true' };
+    const demos: Demo[] = [];
+    try {
+      demos.push(await startDemo([], env), await startDemo([], env));
+      const [a, b] = demos as [Demo, Demo];
+      const pair = (await request(a.base).post('/api/token/').send({ username: 'vitor', password: '123' })).body;
+      expect((await request(b.base).get('/hello/').set('Authorization', `Bearer ${pair.access}`)).status).toBe(200);
+      expect((await request(a.base).post('/api/token/blacklist/').send({ refresh: pair.refresh })).status).toBe(200);
+      const refused = await request(b.base).post('/api/token/refresh/').send({ refresh: pair.refresh });
+      expect(refused.body).toEqual({ detail: 'Token is blacklisted', code: 'token_not_valid' });
+      expect((await request(b.base).get('/hello/').set('Authorization', `Bearer ${pair.access}`)).status).toBe(401);
+      const { rows } = await pg.server().pool({ connectionString: url }).query('SELECT count(*)::int AS n FROM sjwt_blacklist');
+      expect(rows).toEqual([{ n: 1 }]); // the logout is in PostgreSQL
+    } finally {
+      for (const demo of demos) demo.child.kill('SIGTERM');
+    }
+  }, 60_000);
+
+  it('flush-expired --store postgres://... purges on demand', async () => {
+    const url = await pg.server().createDatabase('flush');
+    const store = new PostgresStore(url, { purgeIntervalSeconds: 0 });
+    const now = Math.floor(Date.now() / 1000);
+    const base = { userId: '1', type: 'refresh', issuedAt: now - 100, sessionStartedAt: now - 100 };
+    const start = { now: now - 100, maxSessions: Infinity, whenFull: 'evict-oldest' as const };
+    await store.startSession({ ...start, session: { ...base, jti: 'a'.repeat(32), familyId: 'a'.repeat(32), expiresAt: now - 10, sessionExpiresAt: now - 10 } });
+    await store.revokeToken({ jti: 'b'.repeat(32), userId: '1', type: 'refresh', issuedAt: now - 100, expiresAt: now - 10 });
+    await store.startSession({ ...start, session: { ...base, jti: 'd'.repeat(32), familyId: 'd'.repeat(32), expiresAt: now + 3600, sessionExpiresAt: now + 3600 } });
+    const run = await runCli(['flush-expired', '--store', url]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('Removed 3 expired entries.');
+    expect(run.code).toBe(0);
+    expect((await store.sessions('1', now)).map((s) => s.id)).toEqual(['d'.repeat(32)]);
+    await store.close();
+  }, 30_000);
 });

@@ -1,7 +1,7 @@
 import { UsageError, type Command } from '../registry';
 import type { TokenStore } from '../../stores/types';
 
-/** Opens the store a `--store` value names: `sqlite:<path>` or `redis://host:port/db`. */
+/** Opens the store a `--store` value names: `sqlite:<path>`, `redis://host:port/db` or `postgres://user@host/db`. */
 async function openStore(spec: string): Promise<{ store: TokenStore; done: () => Promise<void> }> {
   if (spec.startsWith('sqlite:')) {
     const path = spec.slice('sqlite:'.length);
@@ -30,7 +30,19 @@ async function openStore(spec: string): Promise<{ store: TokenStore; done: () =>
       },
     };
   }
-  throw new UsageError(`--store must be sqlite:<path> or redis://host:port/db (got ${JSON.stringify(spec)})`);
+  if (/^postgres(ql)?:\/\//.test(spec)) {
+    const { PostgresStore } = await import('../../stores/postgres');
+    let store: InstanceType<typeof PostgresStore>;
+    try {
+      store = new PostgresStore(spec, { purgeIntervalSeconds: 0 });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    return { store, done: () => store.close() };
+  }
+  throw new UsageError(
+    `--store must be sqlite:<path>, redis://host:port/db or postgres://user@host:port/db (got ${JSON.stringify(spec)})`,
+  );
 }
 
 /**
@@ -40,7 +52,7 @@ async function openStore(spec: string): Promise<{ store: TokenStore; done: () =>
 export const flushExpired: Command = {
   name: 'flush-expired',
   summary: 'remove expired entries from a token store (like simplejwt flushexpiredtokens)',
-  usage: '--store sqlite:<path> | --store redis://host:port/db',
+  usage: '--store sqlite:<path> | --store redis://host:port/db | --store postgres://user@host:port/db',
   options: { store: { type: 'string', short: 's' } },
   async run({ values }, io) {
     const spec = values.store;
