@@ -60,7 +60,7 @@ export interface PgPoolClient {
  * const store = new PostgresStore(pool); // shares your pool; close() leaves it open
  */
 export interface PgPool {
-  query(text: string): Promise<unknown>;
+  query(config: { text: string; query_timeout?: number }): Promise<unknown>;
   connect(): Promise<PgPoolClient>;
   end(): Promise<void>;
 }
@@ -459,6 +459,11 @@ export class PostgresStore implements TokenStore {
   private readonly prefix: string;
   /** `SELECT set_config(...)` of the event timeouts, run first in every event's query. */
   private readonly bounds: string;
+  /**
+   * The client-side bound of an event, past the server's: a connection that answers nothing (a frozen server, a
+   * network that drops packets) is destroyed by `pg` after it, and the next event opens a new one.
+   */
+  private readonly readTimeoutMs: number;
   private readonly clock: () => number;
   private readonly purgeIntervalSeconds: number;
   private migrated: Promise<void> | undefined;
@@ -482,6 +487,7 @@ export class PostgresStore implements TokenStore {
     }
     this.prefix = tablePrefix;
     this.bounds = this.boundsFor(timeoutMs);
+    this.readTimeoutMs = 2 * timeoutMs;
     this.clock = clock;
     this.purgeIntervalSeconds = purgeIntervalSeconds;
     if (typeof poolOrUrl === 'string') {
@@ -495,6 +501,7 @@ export class PostgresStore implements TokenStore {
         connectionTimeoutMillis: timeoutMs,
         idleTimeoutMillis: 30_000,
         allowExitOnIdle: true,
+        keepAlive: true,
       });
       // Idle connections the server drops (restart, failover) are replaced on next use; nothing to report here.
       pool.on('error', () => undefined);
@@ -574,7 +581,8 @@ export class PostgresStore implements TokenStore {
   }
 
   async purgeExpired(now: number): Promise<number> {
-    return Number(await this.query(`SELECT ${this.prefix}purge(${Math.floor(now)}) AS r`, this.boundsFor(PURGE_TIMEOUT_MS)));
+    const sql = `SELECT ${this.prefix}purge(${Math.floor(now)}) AS r`;
+    return Number(await this.query(sql, this.boundsFor(PURGE_TIMEOUT_MS), 2 * PURGE_TIMEOUT_MS));
   }
 
   async getSetting(name: string): Promise<string | undefined> {
@@ -600,9 +608,9 @@ export class PostgresStore implements TokenStore {
    * Runs `sql` after the timeouts, as one simple-protocol query: PostgreSQL runs its statements as one implicit
    * transaction, and `set_config(..., true)` lasts until its end. Answers column `r` of the last statement's row.
    */
-  private async query(sql: string, bounds = this.bounds): Promise<unknown> {
+  private async query(sql: string, bounds = this.bounds, readTimeoutMs = this.readTimeoutMs): Promise<unknown> {
     await this.init();
-    const results = (await this.pool.query(`${bounds}; ${sql}`)) as PgResult | PgResult[];
+    const results = (await this.pool.query({ text: `${bounds}; ${sql}`, query_timeout: readTimeoutMs })) as PgResult | PgResult[];
     const last = Array.isArray(results) ? results[results.length - 1] : results;
     return last?.rows[0]?.r;
   }

@@ -28,6 +28,10 @@ export interface PostgresServer {
   down(): Promise<void>;
   /** Starts it again on the same port after `down()`, with its data. */
   up(): Promise<void>;
+  /** SIGSTOP to the server and every backend: connections stay open but nothing answers (a hung server). */
+  freeze(): void;
+  /** SIGCONT after `freeze()`. */
+  thaw(): void;
   /** Stops the server, ends the pools and removes the directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -135,6 +139,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   }
 
   async function halt(): Promise<void> {
+    signalAll('SIGCONT');
     const target = pid;
     pid = undefined;
     if (target === undefined) return;
@@ -145,6 +150,22 @@ export async function startPostgres(): Promise<PostgresServer> {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     running.delete(target);
+  }
+
+  /** Signals the postmaster and its children (the backends), each by PID. */
+  function signalAll(signal: NodeJS.Signals): void {
+    if (pid === undefined) return;
+    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((child) => child > 0);
+    for (const target of [pid, ...children]) {
+      try {
+        process.kill(target, signal);
+      } catch {
+        // exited meanwhile
+      }
+    }
   }
 
   for (let attempt = 0; ; attempt += 1) {
@@ -185,6 +206,12 @@ export async function startPostgres(): Promise<PostgresServer> {
     },
     down: halt,
     up: launch,
+    freeze() {
+      signalAll('SIGSTOP');
+    },
+    thaw() {
+      signalAll('SIGCONT');
+    },
     async stop() {
       for (const pool of pools.splice(0)) await pool.end().catch(() => undefined);
       await halt();

@@ -100,6 +100,30 @@ describe('PostgresStore', () => {
     await store.close();
   }, 60_000);
 
+  it('rejects within twice its timeout while the server hangs, and recovers when it answers again', async () => {
+    const store = freshStore({ timeoutMs: 200 });
+    const session = loginRecord();
+    await store.startSession(login(session)); // a warm connection, which the frozen server will leave hanging
+    pg.server().freeze();
+    try {
+      for (const operation of [
+        () => store.rotate(rotation(session, T0 + 1)),
+        () => store.isRevoked({ now: T0, jti: session.jti, userId: '1', issuedAt: T0, mustBeKnown: true }),
+      ]) {
+        const started = Date.now();
+        await expect(operation()).rejects.toThrow();
+        expect(Date.now() - started).toBeLessThan(700);
+      }
+    } finally {
+      pg.server().thaw();
+    }
+    // The rotation sent before the freeze may have run once the server woke (its reply was lost, as on a network
+    // that drops it): within reuseInterval the client's retry gets its successor, else it is the first rotation.
+    const retried = await store.rotate(rotation(session, T0 + 2, { reuseInterval: 30 }));
+    expect(['ok', 'retry']).toContain(retried.status);
+    await store.close();
+  }, 30_000);
+
   it('bounds an event waiting on a lock by timeoutMs (lock_timeout), then works once the lock is gone', async () => {
     const prefix = newPrefix();
     const store = freshStore({ timeoutMs: 200 }, prefix);
