@@ -31,6 +31,13 @@ export interface PostgresStoreOptions extends StoreTimerOptions {
   timeoutMs?: number;
   /** Most connections of a pool the store opens itself (from a connection string). Default `10`. */
   maxConnections?: number;
+  /**
+   * Share the blacklist with a Django app on the same database that uses `rest_framework_simplejwt.token_blacklist`:
+   * the store also reads and writes `token_blacklist_outstandingtoken` and `token_blacklist_blacklistedtoken`, so
+   * a logout, a rotation or an ended session on either side is refused on the other. The Django migrations own
+   * those tables (the store never alters them, and refuses to start without them). Default `false`.
+   */
+  simplejwtTables?: boolean;
 }
 
 /** A query result as the store reads it (a `pg` `QueryResult`, or an array of them for several statements). */
@@ -140,6 +147,48 @@ const MIGRATIONS: readonly Migration[] = [
         RETURN (SELECT value FROM {p}meta WHERE name = 'remembered_since');
       END $$;
 
+      -- simplejwt tables mode: the GUC sjwt.simplejwt holds '<user table> <its key column>' ('- -': none) for the
+      -- transaction, set by the store; empty or absent: the mode is off and Django's tables are never touched.
+      CREATE FUNCTION {p}dj_users() RETURNS text LANGUAGE sql STABLE AS $$
+        SELECT NULLIF(COALESCE(current_setting('sjwt.simplejwt', true), ''), '')
+      $$;
+
+      -- Django's blacklist has the jti.
+      CREATE FUNCTION {p}dj_blacklisted(_jti text) RETURNS boolean LANGUAGE plpgsql STABLE AS $$
+      BEGIN
+        IF {p}dj_users() IS NULL THEN RETURN false; END IF;
+        RETURN EXISTS (SELECT 1 FROM token_blacklist_blacklistedtoken b
+          JOIN token_blacklist_outstandingtoken o ON o.id = b.token_id WHERE o.jti = _jti);
+      END $$;
+
+      -- An outstanding token row as Django writes it (the token text is not known here: left empty).
+      CREATE FUNCTION {p}dj_outstand(_jti text, _user text, _iat bigint, _exp bigint) RETURNS void
+          LANGUAGE plpgsql AS $$
+      DECLARE
+        _users text := {p}dj_users();
+      BEGIN
+        IF _users IS NULL THEN RETURN; END IF;
+        IF split_part(_users, ' ', 1) = '-' THEN
+          INSERT INTO token_blacklist_outstandingtoken (jti, token, created_at, expires_at, user_id)
+            VALUES (_jti, '', to_timestamp(_iat), to_timestamp(_exp), NULL) ON CONFLICT (jti) DO NOTHING;
+          RETURN;
+        END IF;
+        EXECUTE format('INSERT INTO token_blacklist_outstandingtoken (jti, token, created_at, expires_at, user_id)
+            VALUES ($1, $2, to_timestamp($3), to_timestamp($4), (SELECT u.%2$I FROM %1$s u WHERE u.%2$I::text = $5))
+            ON CONFLICT (jti) DO NOTHING', split_part(_users, ' ', 1), split_part(_users, ' ', 2))
+          USING _jti, '', _iat, _exp, _user;
+      END $$;
+
+      CREATE FUNCTION {p}dj_blacklist(_jti text, _user text, _iat bigint, _exp bigint) RETURNS void
+          LANGUAGE plpgsql AS $$
+      BEGIN
+        IF {p}dj_users() IS NULL THEN RETURN; END IF;
+        PERFORM {p}dj_outstand(_jti, _user, _iat, _exp);
+        INSERT INTO token_blacklist_blacklistedtoken (token_id, blacklisted_at)
+          SELECT o.id, now() FROM token_blacklist_outstandingtoken o WHERE o.jti = _jti
+          ON CONFLICT (token_id) DO NOTHING;
+      END $$;
+
       -- Records a token unless its jti exists, and folds it into its family's summary (foldFamily).
       CREATE FUNCTION {p}put(_jti text, _user text, _family text, _type text, _iat bigint, _exp bigint,
           _started bigint, _ends bigint, _ua text, _ip text) RETURNS void LANGUAGE plpgsql AS $$
@@ -151,6 +200,7 @@ const MIGRATIONS: readonly Migration[] = [
           VALUES (_jti, _user, _family, _type, _iat, _exp, _started, _ends, _ua, _ip)
           ON CONFLICT (jti) DO NOTHING;
         IF NOT FOUND THEN RETURN; END IF;
+        IF _session THEN PERFORM {p}dj_outstand(_jti, _user, _iat, _exp); END IF;
         INSERT INTO {p}families AS f (family_id, user_id, created_at, last_used_at, current_jti, current_issued_at,
             expires_at, purge_at, user_agent, ip)
           VALUES (_family, _user, _started, _iat, CASE WHEN _session THEN _jti END,
@@ -175,15 +225,26 @@ const MIGRATIONS: readonly Migration[] = [
         SELECT EXISTS (SELECT 1 FROM {p}blacklist WHERE jti = _jti)
           OR (_family IS NOT NULL AND EXISTS (SELECT 1 FROM {p}revoked_families WHERE family_id = _family))
           OR EXISTS (SELECT 1 FROM {p}revoked_users WHERE user_id = _user AND cutoff > _iat)
+          OR {p}dj_blacklisted(_jti)
       $$;
 
       -- Ends a session for as long as any token recorded in it could still verify.
-      CREATE FUNCTION {p}end_family(_family text, _at_least bigint) RETURNS void LANGUAGE sql AS $$
+      -- (simplejwt tables mode: the session's newest refresh token is blacklisted on the Django side too.)
+      CREATE FUNCTION {p}end_family(_family text, _at_least bigint) RETURNS void LANGUAGE plpgsql AS $$
+      DECLARE
+        _f record;
+      BEGIN
         INSERT INTO {p}revoked_families AS r (family_id, expires_at)
           VALUES (_family, GREATEST(_at_least,
             COALESCE((SELECT purge_at FROM {p}families WHERE family_id = _family), _at_least)))
-          ON CONFLICT (family_id) DO UPDATE SET expires_at = GREATEST(r.expires_at, EXCLUDED.expires_at)
-      $$;
+          ON CONFLICT (family_id) DO UPDATE SET expires_at = GREATEST(r.expires_at, EXCLUDED.expires_at);
+        IF {p}dj_users() IS NOT NULL THEN
+          SELECT current_jti, user_id, current_issued_at, expires_at INTO _f FROM {p}families WHERE family_id = _family;
+          IF FOUND AND _f.current_jti IS NOT NULL THEN
+            PERFORM {p}dj_blacklist(_f.current_jti, _f.user_id, _f.current_issued_at, _f.expires_at);
+          END IF;
+        END IF;
+      END $$;
 
       CREATE FUNCTION {p}live_sessions(_user text, _now bigint)
           RETURNS TABLE (id text, created_at bigint, last_used_at bigint, expires_at bigint, user_agent text, ip text)
@@ -295,6 +356,7 @@ const MIGRATIONS: readonly Migration[] = [
         IF jsonb_typeof(_succ) = 'object' THEN
           IF (_j->>'consume')::boolean THEN
             UPDATE {p}tokens SET rotated_at = _now, rotated_to = _succ->>'jti' WHERE jti = _s.jti;
+            PERFORM {p}dj_blacklist(_s.jti, _s.user_id, _s.issued_at, _s.expires_at);
           END IF;
           PERFORM {p}put(_succ->>'jti', _s.user_id, _s.family_id, _succ->>'type', (_succ->>'issuedAt')::bigint,
             (_succ->>'expiresAt')::bigint, _s.session_started_at, _s.session_expires_at, NULL, NULL);
@@ -316,6 +378,7 @@ const MIGRATIONS: readonly Migration[] = [
         SELECT family_id INTO _family FROM {p}tokens WHERE jti = _jti;
         INSERT INTO {p}blacklist AS b (jti, expires_at) VALUES (_jti, _exp)
           ON CONFLICT (jti) DO UPDATE SET expires_at = GREATEST(b.expires_at, EXCLUDED.expires_at);
+        PERFORM {p}dj_blacklist(_jti, _t->>'userId', (_t->>'issuedAt')::bigint, _exp);
         PERFORM {p}end_family(COALESCE(_family, _jti), _exp);
         RETURN 'null';
       END $$;
@@ -457,8 +520,11 @@ export class PostgresStore implements TokenStore {
   private readonly pool: PgPool;
   private readonly ownsPool: boolean;
   private readonly prefix: string;
-  /** `SELECT set_config(...)` of the event timeouts, run first in every event's query. */
-  private readonly bounds: string;
+  /** `SELECT set_config(...)` of the event timeouts (and the simplejwt mode), run first in every event's query. */
+  private bounds: string;
+  private readonly simplejwtTables: boolean;
+  private purgeBounds: string;
+  private readonly timeoutMs: number;
   /**
    * The client-side bound of an event, past the server's: a connection that answers nothing (a frozen server, a
    * network that drops packets) is destroyed by `pg` after it, and the next event opens a new one.
@@ -475,7 +541,9 @@ export class PostgresStore implements TokenStore {
    */
   constructor(poolOrUrl: string | PgPool, options: PostgresStoreOptions = {}) {
     const { clock, purgeIntervalSeconds } = resolveTimerOptions('PostgresStore', options);
-    const { tablePrefix = 'sjwt_', timeoutMs = 500, maxConnections = 10 } = options;
+    const { tablePrefix = 'sjwt_', timeoutMs = 500, maxConnections = 10, simplejwtTables = false } = options;
+    if (typeof simplejwtTables !== 'boolean') throw new TypeError('PostgresStore: "simplejwtTables" must be true or false');
+    this.simplejwtTables = simplejwtTables;
     if (typeof tablePrefix !== 'string' || !PREFIX_PATTERN.test(tablePrefix)) {
       throw new TypeError('PostgresStore: "tablePrefix" must be 1-30 lower-case letters, digits or "_", starting with a letter or "_", such as "sjwt_"');
     }
@@ -486,7 +554,9 @@ export class PostgresStore implements TokenStore {
       throw new TypeError('PostgresStore: "maxConnections" must be a whole number >= 1');
     }
     this.prefix = tablePrefix;
+    this.timeoutMs = timeoutMs;
     this.bounds = this.boundsFor(timeoutMs);
+    this.purgeBounds = this.boundsFor(PURGE_TIMEOUT_MS);
     this.readTimeoutMs = 2 * timeoutMs;
     this.clock = clock;
     this.purgeIntervalSeconds = purgeIntervalSeconds;
@@ -582,7 +652,7 @@ export class PostgresStore implements TokenStore {
 
   async purgeExpired(now: number): Promise<number> {
     const sql = `SELECT ${this.prefix}purge(${Math.floor(now)}) AS r`;
-    return Number(await this.query(sql, this.boundsFor(PURGE_TIMEOUT_MS), 2 * PURGE_TIMEOUT_MS));
+    return Number(await this.query(sql, this.purgeBounds, 2 * PURGE_TIMEOUT_MS));
   }
 
   async getSetting(name: string): Promise<string | undefined> {
@@ -595,8 +665,9 @@ export class PostgresStore implements TokenStore {
       ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`);
   }
 
-  private boundsFor(ms: number): string {
-    return `SELECT set_config('statement_timeout', '${ms}', true), set_config('lock_timeout', '${ms}', true)`;
+  private boundsFor(ms: number, users?: string): string {
+    const mode = users === undefined ? '' : `, set_config('sjwt.simplejwt', ${literal(users)}, true)`;
+    return `SELECT set_config('statement_timeout', '${ms}', true), set_config('lock_timeout', '${ms}', true)${mode}`;
   }
 
   /** One event: its function called in one transaction, in one round trip. */
@@ -613,6 +684,29 @@ export class PostgresStore implements TokenStore {
     const results = (await this.pool.query({ text: `${bounds}; ${sql}`, query_timeout: readTimeoutMs })) as PgResult | PgResult[];
     const last = Array.isArray(results) ? results[results.length - 1] : results;
     return last?.rows[0]?.r;
+  }
+
+  /**
+   * simplejwt tables mode: checks that Django's blacklist tables exist and answers the user table their
+   * `user_id` refers to and its key column, as `'<table> <column>'` (`'- -'` without one).
+   */
+  private async djangoUsers(client: PgPoolClient): Promise<string> {
+    const tables = (await client.query(`SELECT to_regclass('token_blacklist_outstandingtoken') IS NOT NULL
+      AND to_regclass('token_blacklist_blacklistedtoken') IS NOT NULL AS ok`)) as PgResult;
+    if (tables.rows[0]?.ok !== true) {
+      throw new Error(
+        'PostgresStore: "simplejwtTables" needs the tables of rest_framework_simplejwt.token_blacklist ' +
+          '(token_blacklist_outstandingtoken, token_blacklist_blacklistedtoken) in this database; ' +
+          'run the Django migrations first (python manage.py migrate token_blacklist)',
+      );
+    }
+    const fk = (await client.query(`SELECT c.confrelid::regclass::text AS tbl, a.attname AS col
+      FROM pg_constraint c
+      JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = c.confkey[1]
+      JOIN pg_attribute k ON k.attrelid = c.conrelid AND k.attnum = c.conkey[1]
+      WHERE c.conrelid = 'token_blacklist_outstandingtoken'::regclass AND c.contype = 'f' AND k.attname = 'user_id'`)) as PgResult;
+    const row = fk.rows[0] as { tbl: string; col: string } | undefined;
+    return row ? `${row.tbl} ${row.col}` : '- -';
   }
 
   /** Applies the migrations the database lacks, in one transaction under an advisory lock. */
@@ -641,6 +735,11 @@ export class PostgresStore implements TokenStore {
         await client.query(`INSERT INTO ${p}schema_migrations (version, name) VALUES (${step.version}, ${literal(step.name)})`);
       }
       await client.query('COMMIT');
+      if (this.simplejwtTables) {
+        const users = await this.djangoUsers(client);
+        this.bounds = this.boundsFor(this.timeoutMs, users);
+        this.purgeBounds = this.boundsFor(PURGE_TIMEOUT_MS, users);
+      }
     } catch (err) {
       failure = err as Error;
       await client.query('ROLLBACK').catch(() => undefined);

@@ -57,7 +57,8 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-async function freePortInRange(): Promise<number> {
+/** A free port in this project's range (for PostgreSQL, and servers tests start next to it). */
+export async function freePortInRange(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt += 1) {
     const port = PORT_RANGE[0] + Math.floor(Math.random() * (PORT_RANGE[1] - PORT_RANGE[0] + 1));
     if (await portFree(port)) return port;
