@@ -55,6 +55,16 @@ export function parseStoreSetting(value: string | undefined, dbPath: string): St
   );
 }
 
+/**
+ * `JWT_SIMPLEJWT_TABLES=true` (with `JWT_STORE=postgres://...`): share the blacklist with a Django app using
+ * simplejwt's token_blacklist on the same database.
+ */
+export function simplejwtTablesFromEnv(env: NodeJS.ProcessEnv, store: StoreSetting): boolean {
+  const on = bool(env, 'JWT_SIMPLEJWT_TABLES') ?? false;
+  if (on && store.kind !== 'postgres') throw new TypeError('JWT_SIMPLEJWT_TABLES=true needs JWT_STORE=postgres://user@host:port/db');
+  return on;
+}
+
 /** The kit options the demo's environment switches set (undefined: the kit's default). */
 export function kitOptionsFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): Partial<Options<DemoUser>> {
   const throttle = env.JWT_LOGIN_THROTTLE;

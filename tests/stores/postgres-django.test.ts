@@ -8,6 +8,7 @@ import request from 'supertest';
 import { PostgresStore } from '../../lib/stores';
 import { runStoreConformance } from '../../lib/testing/conformance';
 import { makeApp, SECRET, type TestApp } from '../helpers/app';
+import { startDemo } from '../helpers/demo';
 import { freePortInRange, usePostgres } from '../helpers/postgres';
 
 const PYTHON = '/usr/bin/python3';
@@ -140,6 +141,17 @@ describe('PostgresStore with simplejwtTables next to a Django app on the same da
     );
     expect(rows).toEqual([{ user_id: 1, ordered: true }]);
   });
+
+  it('the demo with JWT_SIMPLEJWT_TABLES=true: a Django token logged out on it is refused by Django', async () => {
+    const demo = await startDemo([], { JWT_SECRET: SECRET, JWT_STORE: url, JWT_SIMPLEJWT_TABLES: 'true' });
+    try {
+      const pair = await loginOn(djangoBase);
+      expect((await logoutOn(demo.base, pair.refresh)).status).toBe(200);
+      expect((await refreshOn(djangoBase, pair.refresh)).body).toEqual(BLACKLISTED);
+    } finally {
+      demo.child.kill('SIGTERM');
+    }
+  }, 60_000);
 
   it('refuses to start without the token_blacklist tables, saying what to run', async () => {
     const store = new PostgresStore(await pg.server().createDatabase('no_django'), { simplejwtTables: true, purgeIntervalSeconds: 0 });
