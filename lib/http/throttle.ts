@@ -24,7 +24,8 @@ export function createLoginThrottle(config: Config): ((req: Request, res: Respon
     throttle.store ??
     (tokenStore instanceof RedisStore
       ? new RedisRateLimitStore({
-          sendCommand: (...args: string[]) => tokenStore.sendCommand(args) as Promise<RedisReply>,
+          // Routed by key, so the limiter's one-key script (and its reload after NOSCRIPT) reaches the right Cluster node.
+          sendCommandCluster: ({ key, command }) => tokenStore.sendCommand(command, key) as Promise<RedisReply>,
           prefix: `${tokenStore.prefix}rl:`,
         })
       : undefined);

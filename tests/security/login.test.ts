@@ -383,10 +383,8 @@ describe('brute force (OWASP Authentication cheat sheet "protect against automat
     const retryAfter = Number(limited.res.headers['retry-after']);
     expect(retryAfter).toBeGreaterThan(800);
     expect(retryAfter).toBeLessThanOrEqual(900);
-    // The proof that bcrypt did not run: no comparison, and far less CPU time than one (cost 10, the demo users').
+    // The proof that bcrypt did not run: no comparison (a count, not a timing, so a busy machine cannot fail it).
     expect(limited.compares).toBe(0);
-    const bcryptMs = failures.map((f) => f.ms).sort((a, b) => a - b)[5]!;
-    expect(limited.ms).toBeLessThan(bcryptMs / 3);
   });
 
   it('30 concurrent guesses: at most 10 reach bcrypt, the rest are 429 (no race past the limit)', async () => {
