@@ -50,10 +50,10 @@ interface PgResult {
  *
  * @example
  * const client: PgPoolClient = await pool.connect();
- * try { await client.query('SELECT 1'); } finally { client.release(); }
+ * try { await client.query({ text: 'SELECT 1' }); } finally { client.release(); }
  */
 export interface PgPoolClient {
-  query(text: string): Promise<unknown>;
+  query(config: { text: string; query_timeout?: number }): Promise<unknown>;
   release(err?: Error | boolean): void;
 }
 
@@ -690,8 +690,8 @@ export class PostgresStore implements TokenStore {
    * simplejwt tables mode: checks that Django's blacklist tables exist and answers the user table their
    * `user_id` refers to and its key column, as `'<table> <column>'` (`'- -'` without one).
    */
-  private async djangoUsers(client: PgPoolClient): Promise<string> {
-    const tables = (await client.query(`SELECT to_regclass('token_blacklist_outstandingtoken') IS NOT NULL
+  private async djangoUsers(run: (text: string) => Promise<unknown>): Promise<string> {
+    const tables = (await run(`SELECT to_regclass('token_blacklist_outstandingtoken') IS NOT NULL
       AND to_regclass('token_blacklist_blacklistedtoken') IS NOT NULL AS ok`)) as PgResult;
     if (tables.rows[0]?.ok !== true) {
       throw new Error(
@@ -700,7 +700,7 @@ export class PostgresStore implements TokenStore {
           'run the Django migrations first (python manage.py migrate token_blacklist)',
       );
     }
-    const fk = (await client.query(`SELECT c.confrelid::regclass::text AS tbl, a.attname AS col
+    const fk = (await run(`SELECT c.confrelid::regclass::text AS tbl, a.attname AS col
       FROM pg_constraint c
       JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = c.confkey[1]
       JOIN pg_attribute k ON k.attrelid = c.conrelid AND k.attnum = c.conkey[1]
@@ -713,16 +713,18 @@ export class PostgresStore implements TokenStore {
   private async migrate(): Promise<void> {
     const p = this.prefix;
     const client = await this.pool.connect();
+    // Bounded on the client too: a server that hangs mid-migration must not leave start-up waiting forever.
+    const run = (text: string) => client.query({ text, query_timeout: MIGRATION_TIMEOUT_MS + 5000 });
     let failure: Error | undefined;
     try {
-      await client.query(`BEGIN; ${this.boundsFor(MIGRATION_TIMEOUT_MS)}`);
-      await client.query(`SELECT pg_advisory_xact_lock(hashtextextended(${literal(`${p}migrate`)}, 0))`);
-      await client.query(`CREATE TABLE IF NOT EXISTS ${p}schema_migrations (
+      await run(`BEGIN; ${this.boundsFor(MIGRATION_TIMEOUT_MS)}`);
+      await run(`SELECT pg_advisory_xact_lock(hashtextextended(${literal(`${p}migrate`)}, 0))`);
+      await run(`CREATE TABLE IF NOT EXISTS ${p}schema_migrations (
         version integer PRIMARY KEY,
         name text NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now()
       )`);
-      const { rows } = (await client.query(`SELECT COALESCE(max(version), 0) AS v FROM ${p}schema_migrations`)) as PgResult;
+      const { rows } = (await run(`SELECT COALESCE(max(version), 0) AS v FROM ${p}schema_migrations`)) as PgResult;
       const current = Number(rows[0]?.v ?? 0);
       if (current > POSTGRES_SCHEMA_VERSION) {
         throw new Error(
@@ -731,18 +733,18 @@ export class PostgresStore implements TokenStore {
         );
       }
       for (const step of MIGRATIONS.slice(current)) {
-        await client.query(step.sql.replace(/\{p\}/g, p));
-        await client.query(`INSERT INTO ${p}schema_migrations (version, name) VALUES (${step.version}, ${literal(step.name)})`);
+        await run(step.sql.replace(/\{p\}/g, p));
+        await run(`INSERT INTO ${p}schema_migrations (version, name) VALUES (${step.version}, ${literal(step.name)})`);
       }
-      await client.query('COMMIT');
+      await run('COMMIT');
       if (this.simplejwtTables) {
-        const users = await this.djangoUsers(client);
+        const users = await this.djangoUsers(run);
         this.bounds = this.boundsFor(this.timeoutMs, users);
         this.purgeBounds = this.boundsFor(PURGE_TIMEOUT_MS, users);
       }
     } catch (err) {
       failure = err as Error;
-      await client.query('ROLLBACK').catch(() => undefined);
+      await run('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       client.release(failure);
