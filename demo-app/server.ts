@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
-import { MemoryStore, RedisStore, SqliteStore, type TokenStore } from '../lib';
+import { MemoryStore, PostgresStore, RedisStore, SqliteStore, type TokenStore } from '../lib';
 import { createDemoApp } from './app';
 import { SqliteUsers } from './db';
-import { demoDbPath, kitOptionsFromEnv, parseStoreSetting } from './settings';
+import { demoDbPath, kitOptionsFromEnv, parseStoreSetting, simplejwtTablesFromEnv } from './settings';
 
 function main(): void {
   const env = process.env;
@@ -17,14 +17,18 @@ function main(): void {
     const dbPath = demoDbPath(env);
     users = new SqliteUsers(dbPath);
     const setting = parseStoreSetting(env.JWT_STORE, dbPath);
+    const simplejwtTables = simplejwtTablesFromEnv(env, setting);
     if (setting.kind === 'memory') store = new MemoryStore();
     else if (setting.kind === 'sqlite') store = new SqliteStore(setting.path === dbPath ? users.db : setting.path);
+    else if (setting.kind === 'postgres') store = new PostgresStore(setting.url, { simplejwtTables });
     else {
       redis = new Redis(setting.url, { maxRetriesPerRequest: 1 });
       redis.on('error', () => undefined); // the kit reports store outages itself (503 store_unavailable)
       store = new RedisStore(redis);
     }
     kitOptions = kitOptionsFromEnv(process.argv.slice(2), env);
+    // Next to Django, its tokens may predate this store's memory: adopt them (Django's blacklist is shared).
+    if (simplejwtTables) kitOptions.adoptUnknownTokens ??= true;
     started = createDemoApp(users, { ...kitOptions, store }, { metrics: env.JWT_METRICS === 'true' });
   } catch (err) {
     console.error(`demo-app: ${(err as Error).message}`);

@@ -37,15 +37,32 @@ export function parseCookieSetting(value: string | undefined): boolean | CookieO
   throw new TypeError(`JWT_COOKIES must be true, false or access (got ${JSON.stringify(value)})`);
 }
 
-/** Where tokens are kept: `JWT_STORE=memory | sqlite:<path> | redis://host:port/db`. */
-export type StoreSetting = { kind: 'memory' } | { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string };
+/** Where tokens are kept: `JWT_STORE=memory | sqlite:<path> | redis://host:port/db | postgres://user@host:port/db`. */
+export type StoreSetting =
+  | { kind: 'memory' }
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'redis'; url: string }
+  | { kind: 'postgres'; url: string };
 
 export function parseStoreSetting(value: string | undefined, dbPath: string): StoreSetting {
   if (value === undefined || value === '' || value === 'sqlite') return { kind: 'sqlite', path: dbPath };
   if (value === 'memory') return { kind: 'memory' };
   if (value.startsWith('sqlite:')) return { kind: 'sqlite', path: value.slice('sqlite:'.length) || dbPath };
   if (/^rediss?:\/\//.test(value)) return { kind: 'redis', url: value };
-  throw new TypeError(`JWT_STORE must be memory, sqlite:<path> or redis://host:port/db (got ${JSON.stringify(value)})`);
+  if (/^postgres(ql)?:\/\//.test(value)) return { kind: 'postgres', url: value };
+  throw new TypeError(
+    `JWT_STORE must be memory, sqlite:<path>, redis://host:port/db or postgres://user@host:port/db (got ${JSON.stringify(value)})`,
+  );
+}
+
+/**
+ * `JWT_SIMPLEJWT_TABLES=true` (with `JWT_STORE=postgres://...`): share the blacklist with a Django app using
+ * simplejwt's token_blacklist on the same database.
+ */
+export function simplejwtTablesFromEnv(env: NodeJS.ProcessEnv, store: StoreSetting): boolean {
+  const on = bool(env, 'JWT_SIMPLEJWT_TABLES') ?? false;
+  if (on && store.kind !== 'postgres') throw new TypeError('JWT_SIMPLEJWT_TABLES=true needs JWT_STORE=postgres://user@host:port/db');
+  return on;
 }
 
 /** The kit options the demo's environment switches set (undefined: the kit's default). */

@@ -43,7 +43,7 @@ export { parseAuthorizationHeader, type TokenUser } from './http/authenticate';
 /** Token claim and type names. */
 export type { TokenClaims, DecodedToken } from './tokens/codec';
 export type { TokenType } from './tokens/tokens';
-/** Token stores: the `TokenStore` interface, `assertStore()`, and `MemoryStore`, `SqliteStore`, `RedisStore`. */
+/** Token stores: the `TokenStore` interface, `assertStore()`, and `MemoryStore`, `SqliteStore`, `RedisStore`, `PostgresStore`. */
 export * from './stores';
 /** Declaration merging for `req.auth`'s custom claims. */
 export type { AuthenticatedRequest, CustomClaims } from './http/express-types';

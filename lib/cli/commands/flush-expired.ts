@@ -96,16 +96,40 @@ async function openRedis(spec: string, prefix: string | undefined, timeoutMs: nu
   };
 }
 
-/** Opens the store a `--store` value names: `sqlite:<path>` or `redis://host:port/db`. */
+/**
+ * A PostgreSQL token store over a pool of its own (closed afterwards), every query bounded by `timeoutMs`. `pg` is
+ * checked first, so a missing driver gives the same one-line error as the others.
+ */
+async function openPostgres(spec: string, prefix: string | undefined, timeoutMs: number): Promise<OpenedStore> {
+  requireOptional('pg', 'flush-expired --store postgres://');
+  const { PostgresStore } = await import('../../stores/postgres');
+  const store = new PostgresStore(spec, {
+    purgeIntervalSeconds: 0,
+    timeoutMs: Math.min(timeoutMs, 60_000),
+    ...(prefix === undefined ? {} : { tablePrefix: prefix }),
+  });
+  try {
+    await store.init();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw new Error(`cannot use ${redactStore(spec)}: ${(err as Error).message}`, { cause: err });
+  }
+  return { store, close: () => store.close() };
+}
+
+/** Opens the store a `--store` value names: `sqlite:<path>`, `redis://host:port/db` or `postgres://user@host/db`. */
 async function openStore(spec: string, prefix: string | undefined, timeoutMs: number, signal: AbortSignal): Promise<OpenedStore> {
   if (spec.startsWith('sqlite:')) {
     const path = spec.slice('sqlite:'.length);
     if (path === '') throw new UsageError('--store sqlite:<path> needs a path, e.g. sqlite:./tokens.sqlite3');
-    if (prefix !== undefined) throw new UsageError('--prefix is for Redis stores (a SQLite store keeps its tables named sjwt_*)');
+    if (prefix !== undefined) throw new UsageError('--prefix is for Redis and PostgreSQL stores (a SQLite store keeps its tables named sjwt_*)');
     return openSqlite(path, timeoutMs);
   }
   if (/^rediss?:\/\//.test(spec)) return openRedis(spec, prefix, timeoutMs, signal);
-  throw new UsageError(`--store must be sqlite:<path> or redis://host:port/db (got ${JSON.stringify(redactStore(spec))})`);
+  if (/^postgres(ql)?:\/\//.test(spec)) return openPostgres(spec, prefix, timeoutMs);
+  throw new UsageError(
+    `--store must be sqlite:<path>, redis://host:port/db or postgres://user@host:port/db (got ${JSON.stringify(redactStore(spec))})`,
+  );
 }
 
 /** Settles with `work`, or aborts `controller` and rejects after `ms` with `message`. */
@@ -121,7 +145,7 @@ function withTimeout<T>(work: Promise<T>, ms: number, controller: AbortControlle
 }
 
 /**
- * `flush-expired --store sqlite:./tokens.sqlite3 | redis://host:port/db [--prefix sjwt:] [--timeout 10]`:
+ * `flush-expired --store sqlite:./tokens.sqlite3 | redis://host:port/db | postgres://user@host/db [--prefix sjwt:] [--timeout 10]`:
  * removes expired tokens, blacklist entries and revocations from a store, like simplejwt's
  * `flushexpiredtokens`. The stores also do this by themselves on a timer. Exits 1 within `--timeout` seconds
  * when the store cannot be reached.
@@ -129,15 +153,20 @@ function withTimeout<T>(work: Promise<T>, ms: number, controller: AbortControlle
 export const flushExpired: Command = {
   name: 'flush-expired',
   summary: 'remove expired entries from a token store (like simplejwt flushexpiredtokens)',
-  usage: '--store sqlite:<path>|redis://host:port/db [--prefix sjwt:] [--timeout 10]',
+  usage: '--store sqlite:<path>|redis://host:port/db|postgres://user@host:port/db [--prefix sjwt:] [--timeout 10]',
   options: {
     store: {
       type: 'string',
       short: 's',
       value: '<store>',
-      description: 'sqlite:<path> (an existing database) or redis[s]://[user:password@]host:port/db (required)',
+      description: 'sqlite:<path> (an existing database), redis[s]://[user:password@]host:port/db or postgres://[user:password@]host:port/db (required)',
     },
-    prefix: { type: 'string', short: 'p', value: '<prefix>', description: "the Redis store's key prefix, as given to RedisStore (default sjwt:)" },
+    prefix: {
+      type: 'string',
+      short: 'p',
+      value: '<prefix>',
+      description: "the Redis store's key prefix or the PostgreSQL store's table prefix, as given to the store (default sjwt: / sjwt_)",
+    },
     timeout: {
       type: 'string',
       short: 't',
