@@ -59,9 +59,9 @@ describe('express-simplejwt usage', () => {
     [['inspect', VECTOR, '--secret', '-'], /--secret -: standard input was empty/, /usage:/],
     [['inspect', VECTOR, '--secret-file', '/nonexistent/secret'], /--secret-file: cannot read \/nonexistent\/secret \(ENOENT\)/, /usage:/],
     [['flush-expired'], /--store is required/, /usage: express-simplejwt flush-expired/],
-    [['flush-expired', '--store', 'postgres://x'], /--store must be sqlite:<path> or redis:\/\/host:port\/db/, /usage:/],
+    [['flush-expired', '--store', 'mysql://x'], /--store must be sqlite:<path>, redis:\/\/host:port\/db or postgres:\/\/user@host:port\/db/, /usage:/],
     [['flush-expired', '--store', 'sqlite:'], /needs a path/, /usage:/],
-    [['flush-expired', '--store', 'sqlite:x.sqlite3', '--prefix', 'a:'], /--prefix is for Redis stores/, /usage:/],
+    [['flush-expired', '--store', 'sqlite:x.sqlite3', '--prefix', 'a:'], /--prefix is for Redis and PostgreSQL stores/, /usage:/],
     [['flush-expired', '--store', 'redis://127.0.0.1:1/0', '--timeout', '0'], /--timeout must be a whole number from 1 to 3600/, /usage:/],
     [['flush-expired', '--store', 'mysql://root:hunter2@db/x'], /got "mysql:\/\/root:\*\*\*@db\/x"/, /usage:/],
   ];
