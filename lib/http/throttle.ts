@@ -70,8 +70,10 @@ export function createLoginLimiter(config: Config): LoginLimiter | undefined {
     throw new TypeError('"loginThrottle.store" must implement get(key) (every express-rate-limit store since v7 does): the limiter reads before it counts');
   }
   const read = store.get.bind(store);
-  // One address may hold this many password checks at once; the rest of the pool stays free for everyone else.
-  const perAddress = Math.max(4, Math.floor(hashingPool.maxPending / 4));
+  // One address may hold as many password checks at once as the pool has threads (at least 2): someone else's
+  // login then waits behind at most one round of an attacker's checks. Without worker threads, a quarter of the queue.
+  const { threads, maxPending } = hashingPool;
+  const perAddress = Math.max(2, threads > 0 ? Math.min(threads, Math.floor(maxPending / 4)) : Math.floor(maxPending / 4));
   const policy = `${limit};w=${throttle.rate.windowSeconds}`;
 
   /** Attempts in flight in this process, per counter key and per address (entries removed at zero). */
