@@ -70,10 +70,11 @@ export function createLoginLimiter(config: Config): LoginLimiter | undefined {
     throw new TypeError('"loginThrottle.store" must implement get(key) (every express-rate-limit store since v7 does): the limiter reads before it counts');
   }
   const read = store.get.bind(store);
-  // One address may hold as many password checks at once as the pool has threads (at least 2): someone else's
-  // login then waits behind at most one round of an attacker's checks. Without worker threads, a quarter of the queue.
+  // One address may hold as many password checks at once as the pool has threads (at least 4, so a client's few
+  // parallel attempts still get 401 or 429): someone else's login waits behind few of an attacker's checks.
+  // Without worker threads, a quarter of the queue.
   const { threads, maxPending } = hashingPool;
-  const perAddress = Math.max(2, threads > 0 ? Math.min(threads, Math.floor(maxPending / 4)) : Math.floor(maxPending / 4));
+  const perAddress = Math.max(4, threads > 0 ? Math.min(threads, Math.floor(maxPending / 4)) : Math.floor(maxPending / 4));
   const policy = `${limit};w=${throttle.rate.windowSeconds}`;
 
   /** Attempts in flight in this process, per counter key and per address (entries removed at zero). */
@@ -167,41 +168,35 @@ export function createLoginLimiter(config: Config): LoginLimiter | undefined {
     const address = ipKeyGenerator(req.ip ?? '');
     const addressKey = `${address}|>`;
     // Capacity first: a login refused for load touches no counter and is never counted.
-    if (!hashingPool.hasCapacity() || (inFlight.get(addressKey) ?? 0) >= perAddress) throw new ServerBusyError();
+    if (!hashingPool.hasCapacity()) throw new ServerBusyError();
     // Hashed, so a key stays short however long the name: 16 KiB usernames would otherwise fill the store.
     const name = createHash('sha256').update(username.normalize('NFKC').toLowerCase()).digest('base64url');
     const userKey = `${address}|${name}`;
     const namesKey = `${address}|#`;
     const overflowKey = `${address}|*`;
-    bump(addressKey, 1);
-    let reserved: string | undefined;
+    const [user, names, overflow] = await bounded(() => Promise.all([read(userKey), read(namesKey), read(overflowKey)]));
+    // From here to the reservation nothing awaits: the decision and the in-flight counts change together.
+    let key: string;
+    let used: number;
+    let reset: number;
     let newName = false;
-    try {
-      const [user, names, overflow] = await bounded(() => Promise.all([read(userKey), read(namesKey), read(overflowKey)]));
-      const userHits = (user?.totalHits ?? 0) + (inFlight.get(userKey) ?? 0);
-      if (userHits > 0) {
-        // A name this address already failed on (or is trying right now): its own counter.
-        if (userHits >= limit) throw throttled(res, resetOf(user, windowMs));
-        reserved = userKey;
-        setHeaders(res, userHits, resetOf(user, windowMs));
-      } else if ((names?.totalHits ?? 0) + (inFlight.get(namesKey) ?? 0) >= NAMES_PER_ADDRESS) {
-        // The address used up its names: every other name shares one counter.
-        const hits = (overflow?.totalHits ?? 0) + (inFlight.get(overflowKey) ?? 0);
-        if (hits >= limit) throw throttled(res, resetOf(overflow, windowMs));
-        reserved = overflowKey;
-        setHeaders(res, hits, resetOf(overflow, windowMs));
-      } else {
-        reserved = userKey;
-        newName = true;
-        bump(namesKey, 1);
-        setHeaders(res, 0, Date.now() + windowMs);
-      }
-      bump(reserved, 1);
-    } catch (err) {
-      bump(addressKey, -1);
-      throw err;
+    const userHits = (user?.totalHits ?? 0) + (inFlight.get(userKey) ?? 0);
+    if (userHits > 0) {
+      // A name this address already failed on (or is trying right now): its own counter.
+      [key, used, reset] = [userKey, userHits, resetOf(user, windowMs)];
+    } else if ((names?.totalHits ?? 0) + (inFlight.get(namesKey) ?? 0) >= NAMES_PER_ADDRESS) {
+      // The address used up its names: every other name shares one counter.
+      [key, used, reset] = [overflowKey, (overflow?.totalHits ?? 0) + (inFlight.get(overflowKey) ?? 0), resetOf(overflow, windowMs)];
+    } else {
+      [key, used, reset, newName] = [userKey, 0, Date.now() + windowMs, true];
     }
-    const key = reserved;
+    if (used >= limit) throw throttled(res, reset);
+    // Not limited, but this address already holds its share of the password pool.
+    if ((inFlight.get(addressKey) ?? 0) >= perAddress) throw new ServerBusyError();
+    setHeaders(res, used, reset);
+    bump(addressKey, 1);
+    bump(key, 1);
+    if (newName) bump(namesKey, 1);
     let ended = false;
     return {
       async failed() {
