@@ -35,7 +35,8 @@ async function main(): Promise<void> {
   const heapBefore = process.memoryUsage().heapUsed;
   const pending: Promise<void>[] = [];
   for (let i = 0; i < count; i += 1) {
-    const result = store.revoke(randomBytes(16).toString('hex'), now + 300 + (i % 86_400));
+    const jti = randomBytes(16).toString('hex');
+    const result = store.revokeToken({ jti, userId: String(i % 10_000), type: 'refresh', issuedAt: now, expiresAt: now + 300 + (i % 86_400) });
     if (result instanceof Promise) pending.push(result);
     if (pending.length >= 1000) await Promise.all(pending.splice(0));
   }

@@ -24,6 +24,7 @@ import jwt from 'jsonwebtoken';
 import ts from 'typescript';
 import { BENCH_USER, type Kind } from './shared';
 import { startRedisServer } from '../tests/stores/redis-server';
+import { startRedisCluster } from '../tests/helpers/redis-cluster';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -94,8 +95,13 @@ const server = (kind: Kind, env?: Record<string, string>): ServerSpec => ({ kind
 const withStore = (store: string, options: object = {}): ServerSpec =>
   server('ours', { BENCH_STORE: store, BENCH_KIT_OPTIONS: JSON.stringify(options), BENCH_BCRYPT_ROUNDS: '4' });
 const rotating = (s: Session): Load => ({ ...refresh(s), chainRefresh: true });
-const STORE_NAMES = ['memory', 'sqlite', 'redis'] as const;
-const STORE_LABELS: Record<(typeof STORE_NAMES)[number], string> = { memory: 'MemoryStore', sqlite: 'SqliteStore', redis: 'RedisStore' };
+const STORE_NAMES = ['memory', 'sqlite', 'redis', 'redis-cluster'] as const;
+const STORE_LABELS: Record<(typeof STORE_NAMES)[number], string> = {
+  memory: 'MemoryStore',
+  sqlite: 'SqliteStore',
+  redis: 'RedisStore',
+  'redis-cluster': 'RedisStore, 3-master Cluster',
+};
 const OURS = server('ours');
 /** bcrypt cost 10 (the default) for the idle/under-load pair, which must share one process. */
 const OURS_LOGIN = server('ours', { BENCH_BCRYPT_ROUNDS: '10' });
@@ -546,10 +552,15 @@ async function main(): Promise<void> {
   const redis = await startRedisServer();
   process.env.BENCH_REDIS_URL = `redis://${redis.host}:${redis.port}`;
   process.on('exit', () => void redis.stop());
+  // And a private 3-master Redis Cluster for the Cluster rows.
+  const cluster = await startRedisCluster();
+  process.env.BENCH_REDIS_CLUSTER = JSON.stringify(cluster.nodes);
+  process.on('exit', () => void cluster.stop());
   try {
     await runAll();
   } finally {
     await redis.stop();
+    await cluster.stop();
   }
 }
 

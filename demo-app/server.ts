@@ -28,7 +28,7 @@ function main(): void {
       store = new RedisStore(redis);
     }
     kitOptions = kitOptionsFromEnv(process.argv.slice(2), env);
-    started = createDemoApp(users, { ...kitOptions, store });
+    started = createDemoApp(users, { ...kitOptions, store }, { metrics: env.JWT_METRICS === 'true' });
   } catch (err) {
     console.error(`demo-app: ${(err as Error).message}`);
     process.exit(2);
@@ -81,7 +81,8 @@ Token lifetimes (log in as admin first):
   http ${base}/api/admin/token-lifetimes/ "Authorization: Bearer <admin access>"
   http put ${base}/api/admin/token-lifetimes/ "Authorization: Bearer <admin access>" access_token_lifetime=10m refresh_token_lifetime=1d${kitOptions.slidingTokens ? ' sliding_token_lifetime=5m sliding_token_refresh_lifetime=1d' : ''}
 ${extras.length > 0 ? `\n${extras.join('\n')}` : ''}
-Public keys (RS/PS/ES): ${base}/.well-known/jwks.json
+Public keys (RS/PS/ES): ${base}/.well-known/jwks.json${env.JWT_METRICS === 'true' ? `
+Prometheus metrics (JWT_METRICS): ${base}/metrics` : ''}
 `);
   });
   server.on('error', (err) => {

@@ -46,4 +46,8 @@ export type { TokenType } from './tokens/tokens';
 /** Token stores: the `TokenStore` interface, `assertStore()`, and `MemoryStore`, `SqliteStore`, `RedisStore`. */
 export * from './stores';
 /** Declaration merging for `req.auth`'s custom claims. */
-export type { CustomClaims } from './http/express-types';
+export type { AuthenticatedRequest, CustomClaims } from './http/express-types';
+
+/** Structured events (`auth.events`) and the optional Prometheus exporter. */
+export { KitEvents, type KitEventMap, type KitEventName } from './events';
+export { prometheusMetrics, type PrometheusMetrics, type PrometheusMetricsOptions } from './metrics';

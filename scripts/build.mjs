@@ -15,11 +15,14 @@ execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '
 writeFileSync(join(dist, 'cjs/package.json'), '{ "type": "commonjs" }\n');
 
 const require = createRequire(import.meta.url);
-const names = Object.keys(require(join(dist, 'cjs/index.js'))).filter((n) => n !== 'default' && n !== '__esModule');
 mkdirSync(join(dist, 'esm'), { recursive: true });
-writeFileSync(
-  join(dist, 'esm/index.mjs'),
-  `import cjs from '../cjs/index.js';\n\nexport const {\n${names.map((n) => `  ${n},`).join('\n')}\n} = cjs;\n`,
-);
-writeFileSync(join(dist, 'esm/index.d.mts'), `export * from '../cjs/index.js';\n`);
-console.log(`built dist/cjs and dist/esm (${names.length} exports)`);
+// Each entry point: `express-simplejwt` (index) and `express-simplejwt/testing`.
+for (const [name, cjsPath] of [['index', 'index.js'], ['testing', 'testing/index.js']]) {
+  const names = Object.keys(require(join(dist, 'cjs', cjsPath))).filter((n) => n !== 'default' && n !== '__esModule');
+  writeFileSync(
+    join(dist, `esm/${name}.mjs`),
+    `import cjs from '../cjs/${cjsPath}';\n\nexport const {\n${names.map((n) => `  ${n},`).join('\n')}\n} = cjs;\n`,
+  );
+  writeFileSync(join(dist, `esm/${name}.d.mts`), `export * from '../cjs/${cjsPath}';\n`);
+  console.log(`built dist/cjs/${cjsPath} and dist/esm/${name}.mjs (${names.length} exports)`);
+}

@@ -118,3 +118,14 @@ describe('hashPassword()', () => {
     await expect(hashPassword('a'.repeat(72), 4)).resolves.toMatch(/^\$2b\$/);
   });
 });
+
+describe('boolean options', () => {
+  it.each(['rotateRefreshTokens', 'blacklistAfterRotation', 'reuseDetection', 'revokeAccessTokens', 'adoptUnknownTokens'])(
+    'refuses the string "false" for %s instead of reading it as on',
+    (name) => {
+      expect(() => simpleJwt({ ...base, secret: SECRET, [name]: 'false' } as never)).toThrow(
+        `"${name}" must be true or false (got "false")`,
+      );
+    },
+  );
+});

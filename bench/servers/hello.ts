@@ -22,7 +22,8 @@ import { BENCH_USER, KINDS, type Kind } from '../shared';
 
 /**
  * Token stores by `BENCH_STORE` name, each returning the simpleJwt() options that plug it in (the revocation
- * and rotation rows of bench/run.ts). `redis` connects to `BENCH_REDIS_URL`, a server the runner starts.
+ * and rotation rows of bench/run.ts). `redis` connects to `BENCH_REDIS_URL`, a server the runner starts;
+ * `redis-cluster` to `BENCH_REDIS_CLUSTER`, the masters of a 3-master cluster the runner starts.
  */
 const STORES: Record<string, () => Promise<Partial<Options>>> = {
   memory: async () => ({ store: new MemoryStore() }),
@@ -33,7 +34,15 @@ const STORES: Record<string, () => Promise<Partial<Options>>> = {
     const { default: Redis } = await import('ioredis');
     const client = new Redis(url);
     await new Promise((resolve) => client.once('ready', resolve));
-    return { store: new RedisStore(client, { prefix: `bench-${process.pid}:` }) };
+    return { store: new RedisStore(client, { prefix: `bench-${process.pid}:`, warnings: { persistence: false } }) }; // a private Redis, no persistence on purpose
+  },
+  'redis-cluster': async () => {
+    const nodes = env('BENCH_REDIS_CLUSTER');
+    if (!nodes) throw new Error('BENCH_STORE=redis-cluster needs BENCH_REDIS_CLUSTER (JSON: [{ host, port }, ...])');
+    const { Cluster } = await import('ioredis');
+    const client = new Cluster(JSON.parse(nodes) as { host: string; port: number }[]);
+    await new Promise((resolve) => client.once('ready', resolve));
+    return { store: new RedisStore(client, { prefix: `bench-${process.pid}:`, warnings: { persistence: false } }) }; // a private Redis, no persistence on purpose
   },
 };
 

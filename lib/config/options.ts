@@ -262,8 +262,18 @@ export interface Options<U = any> {
   blacklistAfterRotation?: boolean;
   /** Presenting an already rotated refresh token revokes its whole session (family). Default `true`. */
   reuseDetection?: boolean;
-  /** Seconds after a rotation during which the old token may be presented again (a client retry) without counting as reuse. Default `0`. */
+  /**
+   * Seconds after a rotation during which the old token may be presented again (a client's retry after a lost
+   * reply, another tab): it gets the same successor back (same refresh token, new access token), never a second
+   * live branch; past it, reuse detection. Default `0` (refused at once, as simplejwt).
+   */
   reuseInterval?: Duration | 0;
+  /**
+   * A refresh token the store has no record of that was issued before the store's memory began (a wiped or
+   * replaced store, a MemoryStore after a restart) is refused (`false`, the default: a token logged out before
+   * the wipe must not come back), or adopted as a new session (`true`). Tokens issued since are always adopted.
+   */
+  adoptUnknownTokens?: boolean;
   /** Called when a rotated refresh token is presented again; the session has already been revoked. */
   onTokenReuse?: (event: TokenReuseEvent) => void | Promise<void>;
   /** Where revocation state lives. Default a `MemoryStore` (warned: not shared, lost at restart). */
@@ -272,7 +282,7 @@ export interface Options<U = any> {
   storeTimeoutMs?: number;
   /** `authenticate()` also refuses access tokens whose session, user or jti was revoked (one store look-up per request). Default `false`. */
   revokeAccessTokens?: boolean;
-  /** When the user's credentials last changed (Date or epoch ms); older tokens answer `password_changed`. */
+  /** When the user's credentials last changed (Date or epoch ms); tokens carry it as `credentials_changed_at` and answer `password_changed` once it differs. */
   getCredentialsChangedAt?: (user: U) => Date | number | null | undefined;
   /** Live sessions allowed per user. Default `10000` (TuGraph's cap). */
   maxSessionsPerUser?: number;
@@ -284,7 +294,7 @@ export interface Options<U = any> {
   bodyLimit?: number;
   /** Where bcrypt runs: worker threads (default: cores - 1, shared by the process) with a cap on pending comparisons (503 beyond it); `false` runs bcryptjs on the main thread. */
   passwordHashing?: HashingPoolOptions | false;
-  /** bcrypt cost used by `hashPassword()` and the dummy hash of unknown users. Default `10`. */
+  /** Lowest bcrypt cost a failed login takes: unknown users and wrong passwords against cheaper hashes cost at least this (set it to the highest cost in your table). Default `10`. */
   bcryptRounds?: number;
   /** Clock in milliseconds since the epoch; tests inject one. Default `Date.now`. */
   clock?: () => number;
@@ -294,6 +304,13 @@ export interface Options<U = any> {
   warnings?: false | Partial<Record<WarningCode, boolean>>;
   /** Renders an `AuthError` instead of the built-in JSON (which matches simplejwt byte for byte). */
   renderError?: (err: AuthError, req: Request, res: Response) => void;
+  /**
+   * `'respond'` (default): the kit answers every error itself, with simplejwt's bodies. `'next'`: it sets the
+   * headers (`WWW-Authenticate`, `Retry-After`, `Allow`) and passes the error to your Express error handler with
+   * `next(err)`, as express-jwt and passport do: an `AuthError` (`status`, `code`, `body`), or whatever one of your
+   * callbacks threw, unchanged.
+   */
+  errors?: 'respond' | 'next';
 }
 
 /**
@@ -340,6 +357,7 @@ export const OPTION_KEYS: Record<keyof Required<Options>, true> = {
   blacklistAfterRotation: true,
   reuseDetection: true,
   reuseInterval: true,
+  adoptUnknownTokens: true,
   onTokenReuse: true,
   store: true,
   storeTimeoutMs: true,
@@ -355,6 +373,7 @@ export const OPTION_KEYS: Record<keyof Required<Options>, true> = {
   logger: true,
   warnings: true,
   renderError: true,
+  errors: true,
 };
 
 /** What `onTokenReuse` learns: a refresh token that had been rotated came back, so its session was revoked. */

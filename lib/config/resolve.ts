@@ -1,3 +1,4 @@
+import { KitEvents } from '../events';
 import type { Request, Response } from 'express';
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import type { AuthError } from '../errors';
@@ -68,6 +69,7 @@ export interface Config<U = any> {
   blacklistAfterRotation: boolean;
   reuseDetection: boolean;
   reuseInterval: number;
+  adoptUnknownTokens: boolean;
   onTokenReuse: ((event: TokenReuseEvent) => void | Promise<void>) | undefined;
   store: TokenStore;
   storeTimeoutMs: number;
@@ -86,8 +88,11 @@ export interface Config<U = any> {
   ownsHashingPool: boolean;
   clock: () => number;
   logger: Logger;
+  /** The kit's event emitter (`auth.events`). */
+  events: KitEvents;
   warn: (code: WarningCode, message: string) => void;
   renderError: ((err: AuthError, req: Request, res: Response) => void) | undefined;
+  errors: 'respond' | 'next';
 }
 
 function editDistance(a: string, b: string): number {
@@ -157,8 +162,13 @@ function checkLifetime(value: unknown, name: string, fallback: number, allowNeve
   return seconds;
 }
 
-function checkBoolean(value: unknown, name: string): boolean {
-  if (value === undefined) return false;
+function checkErrorsMode(value: unknown): 'respond' | 'next' {
+  if (value === undefined || value === 'respond' || value === 'next') return value ?? 'respond';
+  throw new TypeError(`"errors" must be 'respond' or 'next' (got ${JSON.stringify(value)})`);
+}
+
+function checkBoolean(value: unknown, name: string, fallback = false): boolean {
+  if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new TypeError(`"${name}" must be true or false (got ${JSON.stringify(value)})`);
   return value;
 }
@@ -206,6 +216,8 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
       ? ('all' as const)
       : new Set(Object.entries(warnings ?? {}).filter(([, on]) => on === false).map(([code]) => code));
   const warn = createWarner(logger, silenced);
+  const events = new KitEvents();
+  events.onListenerError = (event, err) => logger.error(`[express-simplejwt] a listener of "${event}" threw: ${String((err as Error)?.message ?? err)}`);
 
   checkFunction(options.findUserById, 'findUserById', true);
   checkFunction(options.findUserByUsername, 'findUserByUsername', false);
@@ -372,14 +384,15 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
     authSchemes: new Set(headerTypes.map((t) => t.toLowerCase())),
     authHeaderKey: headerName.toLowerCase(),
     wwwAuthenticate: `${headerTypes[0]} realm="api"`,
-    rotateRefreshTokens: options.rotateRefreshTokens ?? false,
-    blacklistAfterRotation: options.blacklistAfterRotation ?? true,
-    reuseDetection: options.reuseDetection ?? true,
+    rotateRefreshTokens: checkBoolean(options.rotateRefreshTokens, 'rotateRefreshTokens', false),
+    blacklistAfterRotation: checkBoolean(options.blacklistAfterRotation, 'blacklistAfterRotation', true),
+    reuseDetection: checkBoolean(options.reuseDetection, 'reuseDetection', true),
     reuseInterval,
+    adoptUnknownTokens: checkBoolean(options.adoptUnknownTokens, 'adoptUnknownTokens'),
     onTokenReuse: options.onTokenReuse,
     store,
     storeTimeoutMs,
-    revokeAccessTokens: options.revokeAccessTokens ?? false,
+    revokeAccessTokens: checkBoolean(options.revokeAccessTokens, 'revokeAccessTokens', false),
     getCredentialsChangedAt: options.getCredentialsChangedAt,
     maxSessionsPerUser,
     sessionLimitPolicy,
@@ -391,7 +404,9 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
     ownsHashingPool: hashing !== undefined,
     clock,
     logger,
+    events,
     warn,
     renderError: options.renderError,
+    errors: checkErrorsMode(options.errors),
   };
 }

@@ -397,6 +397,21 @@ export class NotFoundError extends AuthError {
 }
 
 /**
+ * Why a CSRF check failed: Django's three double-submit reasons, and the two cookie-mode refusals of requests
+ * another site can make a browser send (a cross-site request, a form body from a browser) to an endpoint that
+ * sets or clears the session cookies.
+ *
+ * @example
+ * const reason: CsrfFailure = 'CSRF token missing.';
+ */
+export type CsrfFailure =
+  | 'CSRF cookie not set.'
+  | 'CSRF token missing.'
+  | 'CSRF token incorrect.'
+  | 'Cross-site request refused.'
+  | 'Form bodies from a browser must be same-origin; send JSON.';
+
+/**
  * 403: a state-changing request authenticated by a cookie came without a matching CSRF token (double submit:
  * the CSRF cookie's value echoed in the CSRF header). The details follow Django's `CSRF Failed: ...` wording.
  *
@@ -404,7 +419,7 @@ export class NotFoundError extends AuthError {
  * if (req.get('X-CSRFToken') !== cookies.csrftoken) throw new CsrfError('CSRF token incorrect.');
  */
 export class CsrfError extends AuthError {
-  constructor(reason: 'CSRF cookie not set.' | 'CSRF token missing.' | 'CSRF token incorrect.') {
+  constructor(reason: CsrfFailure) {
     super(403, 'csrf_failed', `CSRF Failed: ${reason}`);
   }
 }

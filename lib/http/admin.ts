@@ -107,10 +107,11 @@ export function createAdminRouter(
       return sendJson(res, 200, body, { Allow: ADMIN_ALLOW, ...NO_STORE });
     }
     // Authentication, then permission, then the method, as DRF orders them.
-    requireAuth(req, res, () => {
+    requireAuth(req, res, (failed?: unknown) => {
+      if (failed !== undefined) return next(failed); // errors: 'next': authentication failed, never run the handler
       handle(req).then(
         (body) => sendJson(res, 200, JSON.stringify(body), NO_STORE),
-        (err: unknown) => renderError(err, req, res, NO_STORE),
+        (err: unknown) => renderError(err, req, res, NO_STORE, next),
       );
     });
   };

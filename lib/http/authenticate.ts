@@ -13,6 +13,7 @@ import {
 import type { Config } from '../config/resolve';
 import type { TokenClaims } from '../tokens/codec';
 import type { TokenService } from '../tokens/service';
+import { CREDENTIALS_CLAIM } from '../tokens/tokens';
 import type { ErrorRenderer } from './respond';
 import { isThenable } from '../util';
 import type { TokenClassMessage } from '../errors';
@@ -57,15 +58,30 @@ export function parseAuthorizationHeader(value: string | string[] | undefined, s
 }
 
 /**
- * Whether the user's credentials changed after the token was issued. A token issued in the same second as the
- * change still works (`iat` has one-second resolution); a token without `iat` predates any change.
+ * A `getCredentialsChangedAt` answer as epoch milliseconds, or `null` (never changed, or not a usable time).
+ *
+ * @example
+ * credentialsVersion(new Date('2026-01-01T00:00:00.250Z')) // 1767225600250
+ */
+export function credentialsVersion(changedAt: Date | number | null | undefined): number | null {
+  if (changedAt === null || changedAt === undefined) return null;
+  const ms = changedAt instanceof Date ? changedAt.getTime() : changedAt;
+  return typeof ms === 'number' && Number.isFinite(ms) ? ms : null;
+}
+
+/**
+ * Whether the user's credentials changed since the token's session began. A token carrying `CREDENTIALS_CLAIM`
+ * (every token the kit mints with `getCredentialsChangedAt`) is compared exactly, so a change ends it even in the
+ * second it was issued. A token without it (minted before the option, or by simplejwt) is refused when issued in
+ * the change's second or before: `iat` has one-second resolution, so it cannot tell which came first. A token
+ * without `iat` predates any change.
  */
 export function credentialsChangedSince(changedAt: Date | number | null | undefined, claims: TokenClaims): boolean {
-  if (changedAt === null || changedAt === undefined) return false;
-  const ms = changedAt instanceof Date ? changedAt.getTime() : changedAt;
-  if (!Number.isFinite(ms)) return false;
+  const current = credentialsVersion(changedAt);
+  if (Object.prototype.hasOwnProperty.call(claims, CREDENTIALS_CLAIM)) return claims[CREDENTIALS_CLAIM] !== current;
+  if (current === null) return false;
   const iat = typeof claims.iat === 'number' ? claims.iat : 0;
-  return iat < Math.floor(ms / 1000);
+  return iat <= Math.floor(current / 1000);
 }
 
 /**
@@ -183,8 +199,11 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
     const notAuthenticated = new NotAuthenticatedError();
     const badHeader = new BadAuthorizationHeaderError();
 
-    function fail(err: unknown, req: Request, res: Response): void {
-      renderError(err, req, res);
+    function fail(err: unknown, req: Request, res: Response, next?: NextFunction): void {
+      if (err instanceof AuthError && config.events.listening('authenticationFailed')) {
+        config.events.send('authenticationFailed', { code: err.code, status: err.status });
+      }
+      renderError(err, req, res, undefined, next);
     }
 
     function accept(req: Request, user: unknown, claims: TokenClaims, next: NextFunction): void {
@@ -206,32 +225,32 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
         }
       }
       if (credential.kind !== 'token') {
-        if (credential.kind === 'bad') return fail(badHeader, req, res);
+        if (credential.kind === 'bad') return fail(badHeader, req, res, next);
         if (optional) return next();
-        return fail(notAuthenticated, req, res);
+        return fail(notAuthenticated, req, res, next);
       }
       // A cookie is sent by the browser whoever made the page: a state-changing request needs the CSRF token too.
       if (fromCookie && !SAFE_METHODS.has(req.method)) {
         try {
           cookies!.checkCsrf(req);
         } catch (err) {
-          return fail(err, req, res);
+          return fail(err, req, res, next);
         }
       }
       let verified: TokenClaims | Promise<TokenClaims>;
       try {
         verified = verifyToken(credential.token);
       } catch (err) {
-        return fail(err, req, res);
+        return fail(err, req, res, next);
       }
-      if (isThenable(verified)) verified.then((claims) => withClaims(claims, req, res, next), (err: unknown) => fail(err, req, res));
+      if (isThenable(verified)) verified.then((claims) => withClaims(claims, req, res, next), (err: unknown) => fail(err, req, res, next));
       else withClaims(verified, req, res, next);
     }
 
     function withClaims(claims: TokenClaims, req: Request, res: Response, next: NextFunction): void {
       const id = tokens.userIdOf(claims);
-      if (id === undefined) return fail(new NoUserIdError(), req, res);
-      if (id === null) return fail(new UserNotFoundError(), req, res);
+      if (id === undefined) return fail(new NoUserIdError(), req, res, next);
+      if (id === null) return fail(new UserNotFoundError(), req, res, next);
       if (stateless) {
         return accept(req, { id, pk: id, isActive: true, claims } satisfies TokenUser, claims, next);
       }
@@ -239,27 +258,27 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
       try {
         found = findUserById(id);
       } catch (err) {
-        return fail(err, req, res);
+        return fail(err, req, res, next);
       }
       // The synchronous look-up (the common case) allocates nothing per request.
-      if (isThenable(found)) found.then((user) => withUser(user, claims, req, res, next), (err: unknown) => fail(err, req, res));
+      if (isThenable(found)) found.then((user) => withUser(user, claims, req, res, next), (err: unknown) => fail(err, req, res, next));
       else withUser(found, claims, req, res, next);
     }
 
     function withUser(user: unknown, claims: TokenClaims, req: Request, res: Response, next: NextFunction): void {
-      if (user === null || user === undefined) return fail(new UserNotFoundError(), req, res);
+      if (user === null || user === undefined) return fail(new UserNotFoundError(), req, res, next);
       let active: boolean;
       try {
         active = isUserActive(user);
       } catch (err) {
-        return fail(err, req, res);
+        return fail(err, req, res, next);
       }
-      if (!active) return fail(new UserInactiveError(), req, res);
+      if (!active) return fail(new UserInactiveError(), req, res, next);
       if (getCredentialsChangedAt) {
         try {
-          if (credentialsChangedSince(getCredentialsChangedAt(user), claims)) return fail(new PasswordChangedError(), req, res);
+          if (credentialsChangedSince(getCredentialsChangedAt(user), claims)) return fail(new PasswordChangedError(), req, res, next);
         } catch (err) {
-          return fail(err, req, res);
+          return fail(err, req, res, next);
         }
       }
       accept(req, user, claims, next);

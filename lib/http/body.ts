@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import busboy from 'busboy';
+import type busboy from 'busboy';
 import { ParseError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type FieldErrors } from '../errors';
 
 /** A parsed request body: field name to value (strings for forms, any JSON value for JSON). */
@@ -102,7 +102,9 @@ function parseMultipart(req: Request, raw: Buffer, limit: number): Promise<Body>
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { fieldSize: limit, fields: 64, files: 0, parts: 128 } });
+      // Loaded on the first multipart body, not at start-up: most hosts only ever see JSON.
+      const parse = require('busboy') as typeof busboy;
+      parser = parse({ headers: req.headers, limits: { fieldSize: limit, fields: 64, files: 0, parts: 128 } });
     } catch (err) {
       reject(new ParseError(`Multipart form parse error - ${(err as Error).message}`, undefined, err));
       return;

@@ -44,6 +44,8 @@ const DOMAIN = /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9
 const MAX_COOKIE_AGE = 400 * 86_400;
 /** A CSRF token we issue: 32 random bytes, base64url. */
 const CSRF_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+const FORM_TYPES: ReadonlySet<string> = new Set(['application/x-www-form-urlencoded', 'multipart/form-data']);
+
 /** Methods that must not change state, so need no CSRF token (Django's and RFC 9110's safe methods). */
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
@@ -123,6 +125,11 @@ export function resolveCookieOptions(value: boolean | CookieOptions | undefined)
   };
 }
 
+/** A space or a tab, the whitespace RFC 6265 allows around a cookie pair. */
+function isBlank(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
 /**
  * The value of cookie `name` in a `Cookie` header, read strictly (RFC 6265 §4.2.1): pairs split on `;`, names
  * compared exactly, values unquoted but never URL-decoded; a malformed pair is skipped. A name sent more than
@@ -141,7 +148,13 @@ export function readCookie(header: string | string[] | undefined, name: string):
   while (start <= text.length) {
     let end = text.indexOf(';', start);
     if (end === -1) end = text.length;
-    const pair = text.slice(start, end).replace(/^[ \t]+|[ \t]+$/g, '');
+    // Trimmed by scanning from both ends: linear in the pair's length. (A `/^[ \t]+|[ \t]+$/` replace retries
+    // the trailing run from every space, quadratic on a long run of spaces that does not end the pair.)
+    let from = start;
+    let to = end;
+    while (from < to && isBlank(text.charCodeAt(from))) from++;
+    while (to > from && isBlank(text.charCodeAt(to - 1))) to--;
+    const pair = text.slice(from, to);
     start = end + 1;
     const eq = pair.indexOf('=');
     if (eq <= 0 || pair.slice(0, eq) !== name) continue;
@@ -205,8 +218,31 @@ export function createCookieTransport(config: CookieConfig, now: () => number) {
     if (!timingSafeEqual(digest(cookie), digest(header))) throw new CsrfError('CSRF token incorrect.');
   }
 
+  /**
+   * Login CSRF and forced logout: an endpoint that sets or clears the session cookies must not act on a request
+   * another site made the browser send, or a page elsewhere could log the user in as the attacker (an auto-submitted
+   * login form, or a refresh with the attacker's token in the body) or log them out. Refused with 403 `csrf_failed`:
+   * - a request the browser marks `Sec-Fetch-Site: cross-site` (every current browser sends Fetch Metadata);
+   * - a form or multipart body (what an HTML form on any page sends without a CORS preflight) from a browser,
+   *   unless it is marked `same-origin`: a browser is whatever sends `Sec-Fetch-Site` or `Origin`.
+   * JSON needs a preflight cross-origin, which the host's CORS decides; clients that are no browser (curl
+   * `-d refresh=...`, servers) send neither header and keep form bodies.
+   */
+  function checkSameSite(req: Request): void {
+    const site = req.headers['sec-fetch-site'];
+    if (site === 'cross-site') throw new CsrfError('Cross-site request refused.');
+    const type = req.headers['content-type'];
+    if (type === undefined) return;
+    const semicolon = type.indexOf(';');
+    if (!FORM_TYPES.has((semicolon === -1 ? type : type.slice(0, semicolon)).trim().toLowerCase())) return;
+    if (site === 'same-origin' || site === 'none') return;
+    if (site === undefined && req.headers.origin === undefined) return;
+    throw new CsrfError('Form bodies from a browser must be same-origin; send JSON.');
+  }
+
   return {
     config,
+    checkSameSite,
     /** The refresh token from its cookie, if any. */
     readRefresh: (req: Request): string | undefined => readCookie(req.headers.cookie, config.refreshName),
     /** The access (or sliding) token from its cookie, when access cookies are on. */

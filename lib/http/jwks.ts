@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { MethodNotAllowedError } from '../errors';
 import type { JwkSet } from '../keys/jwk';
 import { sendJson, type ErrorRenderer } from './respond';
@@ -17,9 +17,9 @@ export function createJwksHandler(jwks: JwkSet, renderError: ErrorRenderer) {
   const body = JSON.stringify(jwks);
   const headers = { 'Cache-Control': `public, max-age=${JWKS_MAX_AGE}` } as const;
 
-  return function jwksHandler(req: Request, res: Response): void {
+  return function jwksHandler(req: Request, res: Response, next?: NextFunction): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return renderError(new MethodNotAllowedError(req.method, 'GET, HEAD'), req, res);
+      return renderError(new MethodNotAllowedError(req.method, 'GET, HEAD'), req, res, undefined, next);
     }
     sendJson(res, 200, body, headers);
   };

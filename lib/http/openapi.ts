@@ -2,6 +2,7 @@ import type { Config } from '../config/resolve';
 import {
   BadAuthorizationHeaderError,
   CsrfError,
+  type CsrfFailure,
   InternalError,
   KeysUnavailableError,
   NoActiveAccountError,
@@ -489,16 +490,27 @@ function cookieCredential(ctx: OpenApiContext, cookie: 'refresh' | 'access', uns
   return requirement;
 }
 
-/** 403 `csrf_failed`: a cookie carried the token, and the CSRF header did not echo the CSRF cookie. */
+/**
+ * 403 `csrf_failed`: a cookie carried the token and the CSRF header did not echo the CSRF cookie, or a request
+ * another site made the browser send reached an endpoint that sets or clears the session cookies.
+ */
 function csrfFailed(ctx: OpenApiContext): OpenApiRef {
   const cookies = ctx.config.cookies!;
-  // The reasons CsrfError takes (the compiler checks each one), worded as Django words them.
-  const failures = (['CSRF cookie not set.', 'CSRF token missing.', 'CSRF token incorrect.'] as const).map((reason) => new CsrfError(reason));
+  // The reasons CsrfError takes (the compiler checks each one), the first three worded as Django words them.
+  const reasons: Record<CsrfFailure, true> = {
+    'CSRF cookie not set.': true,
+    'CSRF token missing.': true,
+    'CSRF token incorrect.': true,
+    'Cross-site request refused.': true,
+    'Form bodies from a browser must be same-origin; send JSON.': true,
+  };
+  const failures = (Object.keys(reasons) as CsrfFailure[]).map((reason) => new CsrfError(reason));
   return ctx.schema(
     'CsrfFailed',
     exactObject(
       { detail: { type: 'string', enum: failures.map((err) => err.message) }, code: { const: failures[0]!.code } },
-      `A cookie carried the token, and \`${cookies.csrfHeaderName}\` did not echo the \`${cookies.csrfName}\` cookie.`,
+      `A cookie carried the token, and \`${cookies.csrfHeaderName}\` did not echo the \`${cookies.csrfName}\` cookie; or, on an endpoint that sets or clears the cookies, ` +
+        'the request was cross-site (`Sec-Fetch-Site: cross-site`), or a form body came from a browser (`Origin` or `Sec-Fetch-Site` sent) other than same-origin.',
     ),
   );
 }
@@ -633,7 +645,7 @@ function tokenEndpoint(ctx: OpenApiContext, spec: TokenEndpointSpec): OpenApiPat
 function forbiddenDescription(bodies: JsonSchema[], ctx: OpenApiContext): string {
   const reasons: Record<string, string> = {
     [ref('schemas', 'SessionLimit').$ref]: `The user already has ${ctx.config.maxSessionsPerUser} live sessions.`,
-    [ref('schemas', 'CsrfFailed').$ref]: 'A cookie carried the token without the matching CSRF header.',
+    [ref('schemas', 'CsrfFailed').$ref]: 'A cookie carried the token without the matching CSRF header, or a cross-site request (or a browser form that is not same-origin) met cookie mode.',
     [ref('schemas', 'PermissionDenied').$ref]: '`isAdmin` did not return `true` for the caller.',
   };
   return bodies.map((body) => reasons[String(body.$ref)] ?? 'Refused.').join(' Or: ');
@@ -683,10 +695,10 @@ function inBody(config: Config): { refresh: boolean; access: boolean } {
   return { refresh: !config.cookies || config.cookies.refreshInBody, access: !config.cookies || config.cookies.accessInBody };
 }
 
-/** The answers a login may give besides 200, 400 and 401: the session cap, the throttle. */
-function loginRefusals(ctx: OpenApiContext): { forbidden: JsonSchema[]; extra: Record<string, OpenApiResponse> } {
+/** The answers a login may give besides 200, 400 and 401: the session cap, a cross-site login that would set cookies, the throttle. */
+function loginRefusals(ctx: OpenApiContext, setsCookies: boolean): { forbidden: JsonSchema[]; extra: Record<string, OpenApiResponse> } {
   const { config } = ctx;
-  const forbidden: JsonSchema[] = [];
+  const forbidden: JsonSchema[] = setsCookies ? [csrfFailed(ctx)] : [];
   const extra: Record<string, OpenApiResponse> = {};
   if (config.sessionLimitPolicy === 'refuse') forbidden.push(ctx.schema('SessionLimit', exactBody(new SessionLimitError())));
   if (config.loginThrottle !== false) {
@@ -738,7 +750,7 @@ function loginNotes(ctx: OpenApiContext, tokens: readonly ('refresh' | 'access' 
 const obtainPairPath: PathBuilder = (ctx) => {
   const { config } = ctx;
   if (!ctx.canSign) return undefined;
-  const { forbidden, extra } = loginRefusals(ctx);
+  const { forbidden, extra } = loginRefusals(ctx, ctx.config.cookies !== undefined);
   const body = inBody(config);
   const keys = [...(body.refresh ? ['refresh'] : []), ...(body.access ? ['access'] : [])];
   const open = config.loginResponse !== undefined;
@@ -837,7 +849,7 @@ const blacklistPath: PathBuilder = (ctx) => {
 const slidingPaths: PathBuilder = (ctx) => {
   const { config } = ctx;
   if (!config.slidingTokens || !ctx.canSign) return undefined;
-  const { forbidden, extra } = loginRefusals(ctx);
+  const { forbidden, extra } = loginRefusals(ctx, ctx.config.cookies?.access === true);
   const cookie = config.cookies?.access === true;
   // Without access cookies the sliding token has nowhere else to go: it is always in the body.
   const keys = !cookie || inBody(config).access ? ['token'] : [];

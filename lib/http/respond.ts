@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { AuthError, InternalError } from '../errors';
 import type { Logger } from '../config/warnings';
 
@@ -29,14 +29,28 @@ function pathOf(req: Request): string {
 
 /**
  * Renders any error the kit meets: an `AuthError` as its wire body; anything else as a generic 500 and one log
- * line. Every 401 carries `WWW-Authenticate`.
+ * line. Every 401 carries `WWW-Authenticate`. With `errors: 'next'`, the response headers are set and the error
+ * goes to the host's error handler through `next(err)` instead: an `AuthError` as is, anything a host callback
+ * threw unchanged (no log line: the host's handler decides).
  */
 export function createErrorRenderer(
   wwwAuthenticate: string,
   logger: Logger,
   custom: ((err: AuthError, req: Request, res: Response) => void) | undefined,
+  mode: 'respond' | 'next' = 'respond',
 ) {
-  return function renderError(err: unknown, req: Request, res: Response, extraHeaders?: Record<string, string>): void {
+  return function renderError(err: unknown, req: Request, res: Response, extraHeaders?: Record<string, string>, next?: NextFunction): void {
+    if (mode === 'next' && next) {
+      if (!res.headersSent) {
+        if (err instanceof AuthError) {
+          if (err.status === 401) res.setHeader('WWW-Authenticate', wwwAuthenticate);
+          for (const name of Object.keys(err.headers)) res.setHeader(name, err.headers[name]!);
+        }
+        if (extraHeaders) for (const name of Object.keys(extraHeaders)) res.setHeader(name, extraHeaders[name]!);
+      }
+      next(err);
+      return;
+    }
     let authError: AuthError;
     if (err instanceof AuthError) {
       authError = err;

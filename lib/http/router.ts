@@ -12,7 +12,7 @@ import {
 } from '../errors';
 import type { SessionManager } from '../tokens/sessions';
 import type { SessionInfo } from '../stores/types';
-import { credentialsChangedSince, parseAuthorizationHeader } from './authenticate';
+import { credentialsChangedSince, credentialsVersion, parseAuthorizationHeader } from './authenticate';
 import type { Config } from '../config/resolve';
 import type { LoginFailureReason } from '../config/options';
 import type { CookieToken, CookieTransport } from './cookies';
@@ -36,6 +36,8 @@ interface Route {
   methods: Partial<Record<'POST' | 'GET' | 'DELETE', Endpoint>>;
   allow: string;
   authenticated?: boolean;
+  /** Sets or clears the session cookies: cross-site requests are refused first (`checkSameSite`). */
+  setsCookies?: boolean;
 }
 
 const SESSION_PATH = /^\/sessions\/([0-9a-f]{32})\/$/;
@@ -83,6 +85,12 @@ function routePath(url: string): string {
   return path.endsWith('/') ? path : `${path}/`;
 }
 
+/** A user whose password checked out, with the credentials version read before the check (undefined without the hook). */
+interface Credentials {
+  user: unknown;
+  credentials: number | null | undefined;
+}
+
 /**
  * Builds the token router: a plain middleware (no Express import, so it works the same under Express 4 and 5)
  * serving `/`, `/refresh/` and `/verify/` below wherever the host mounts it.
@@ -102,13 +110,14 @@ export function createTokenRouter(
   const accessInBody = !cookies || cookies.config.accessInBody;
   const accessCookie = cookies?.config.access === true;
 
-  async function userClaimsOf(user: unknown): Promise<Record<string, unknown>> {
+  /** The user's claims; `credentials` is the credentials version read when the password was checked (see `CREDENTIALS_CLAIM`). */
+  async function userClaimsOf(user: unknown, credentials: number | null | undefined): Promise<Record<string, unknown>> {
     const id = await callHost(() => getUserId(user));
     if ((typeof id !== 'string' || id === '') && !(typeof id === 'number' && Number.isFinite(id))) {
       throw new InternalError(new TypeError('getUserId() returned no usable id (a non-empty string or a number)'));
     }
     const custom = config.customClaims ? await callHost(() => config.customClaims!(user)) : undefined;
-    return callHost(() => tokens.userClaims(id, custom));
+    return callHost(() => tokens.userClaims(id, custom, credentials));
   }
 
   /**
@@ -117,8 +126,9 @@ export function createTokenRouter(
    */
   function loginFailed(req: Request, username: string, reason: LoginFailureReason): void {
     const hook = config.onLoginFailed;
-    if (!hook) return;
     const event = { username, reason, ip: req.ip };
+    config.events.send('loginFailed', event);
+    if (!hook) return;
     void Promise.resolve()
       .then(() => hook(event, req))
       .catch((err: unknown) => logger.error(`[express-simplejwt] onLoginFailed threw: ${describeError(err)}`));
@@ -147,31 +157,40 @@ export function createTokenRouter(
     return extra;
   }
 
+  /** With `getCredentialsChangedAt`: the user's credentials version, to bind the new session to; else `undefined`. */
+  async function credentialsOf(user: unknown): Promise<number | null | undefined> {
+    const changed = config.getCredentialsChangedAt;
+    return changed ? credentialsVersion(await callHost(() => changed(user))) : undefined;
+  }
+
   /** Finds the user behind the credentials, or says why not (the client only ever learns "no active account"). */
-  async function checkCredentials(req: Request, username: string, password: string): Promise<{ user: unknown } | { reason: LoginFailureReason }> {
+  async function checkCredentials(req: Request, username: string, password: string): Promise<Credentials | { reason: LoginFailureReason }> {
     if (config.verifyCredentials) {
       const user = await callHost(() => config.verifyCredentials!(username, password, req));
       if (user === null || user === undefined) return { reason: 'invalid_credentials' };
       if (!(await callHost(() => isUserActive(user)))) return { reason: 'inactive' };
-      return { user };
+      return { user, credentials: await credentialsOf(user) };
     }
     const find = config.findUserByUsername;
     if (!find) throw new InternalError(new TypeError('the login endpoint needs "findUserByUsername" or "verifyCredentials"'));
     const user = await callHost(() => find(username, req));
+    // The credentials version is read before the hash: a change landing in between leaves the token with the older
+    // version (refused), never a token of the old password with the new version.
+    const credentials = user === null || user === undefined ? undefined : await credentialsOf(user);
     const hash = user === null || user === undefined ? undefined : await callHost(() => getPasswordHash(user));
     // One bcrypt comparison whatever happens, so an unknown user costs as much as a wrong password.
     const matches = await passwords.check(password, hash);
     if (user === null || user === undefined) return { reason: 'unknown_user' };
     if (!matches) return { reason: 'wrong_password' };
     if (!(await callHost(() => isUserActive(user)))) return { reason: 'inactive' };
-    return { user };
+    return { user, credentials };
   }
 
   /**
    * Capacity and throttle, then credentials: the user, or the one "no active account" error for every failure.
    * Only that error counts against the limiter.
    */
-  async function logIn(req: Request, res: Response, body: Body): Promise<{ user: unknown; username: string }> {
+  async function logIn(req: Request, res: Response, body: Body): Promise<Credentials & { username: string }> {
     const fields = stringFields(body, [usernameField, 'password']);
     const username = fields[usernameField]!;
     let attempt: LoginAttempt | undefined;
@@ -190,7 +209,7 @@ export function createTokenRouter(
         await attempt?.failed();
         throw new NoActiveAccountError();
       }
-      return { user: outcome.user, username };
+      return { ...outcome, username };
     } finally {
       attempt?.end();
     }
@@ -207,9 +226,9 @@ export function createTokenRouter(
   }
 
   const obtainPair: Endpoint = async (req, res) => {
-    const { user, username } = await logIn(req, res, await readBody(req, bodyLimit));
+    const { user, credentials, username } = await logIn(req, res, await readBody(req, bodyLimit));
     const extra = await extraFields(req, user);
-    const pair = tokens.issuePair(await userClaimsOf(user), await sessions.lifetimes.current());
+    const pair = tokens.issuePair(await userClaimsOf(user, credentials), await sessions.lifetimes.current());
     await recordLogin(req, username, () => sessions.startSession(pair, req));
     await loginSucceeded(req, user);
     const body: Record<string, unknown> = {};
@@ -220,9 +239,9 @@ export function createTokenRouter(
   };
 
   const obtainSliding: Endpoint = async (req, res) => {
-    const { user, username } = await logIn(req, res, await readBody(req, bodyLimit));
+    const { user, credentials, username } = await logIn(req, res, await readBody(req, bodyLimit));
     const extra = await extraFields(req, user);
-    const sliding = tokens.issueSliding(await userClaimsOf(user), await sessions.lifetimes.current());
+    const sliding = tokens.issueSliding(await userClaimsOf(user, credentials), await sessions.lifetimes.current());
     await recordLogin(req, username, () => sessions.startSlidingSession(sliding, req));
     await loginSucceeded(req, user);
     return { ...slidingAnswer(req, res, sliding), ...extra };
@@ -280,10 +299,11 @@ export function createTokenRouter(
   const refresh: Endpoint = async (req, res) => {
     const body = await readBody(req, bodyLimit);
     const { token } = sessionCredential(req, body, 'refresh', cookies && (() => cookies.readRefresh(req)), config.refreshByBearer);
-    const claims = await liveClaims(tokens.verify(token, 'refresh'));
+    // Revocation is checked by the session step itself, atomically with the rotation (or reuse) it decides.
+    const claims = await liveClaims(tokens.verify(token, 'refresh', false));
     const current = await sessions.lifetimes.current();
     if (!config.rotateRefreshTokens) {
-      const access = await sessions.refreshAccess(claims, current.access);
+      const access = await sessions.refreshAccess(claims, req, current.access);
       cookies?.setSession(req, res, { refresh: { token, until: claims.exp }, access: cookieToken(access), sessionEnd: claims.exp, issuedAt: access.claims.iat });
       return accessInBody ? { access: access.token } : {};
     }
@@ -299,7 +319,7 @@ export function createTokenRouter(
     const body = await readBody(req, bodyLimit);
     const cookie = accessCookie ? () => cookies!.readAccess(req) : undefined;
     const { token } = sessionCredential(req, body, 'token', cookie, config.refreshByBearer);
-    const claims = await liveClaims(tokens.verifySession(token, ['sliding']));
+    const claims = await liveClaims(tokens.verifySession(token, ['sliding'], false));
     const slid = await sessions.slide(claims, req, (await sessions.lifetimes.current()).sliding);
     return slidingAnswer(req, res, slid);
   };
@@ -338,23 +358,23 @@ export function createTokenRouter(
     return {};
   };
 
-  const post = (name: string, handle: Endpoint): Route => ({ name, methods: { POST: handle }, allow: 'POST, OPTIONS' });
+  const post = (name: string, handle: Endpoint, setsCookies = false): Route => ({ name, methods: { POST: handle }, allow: 'POST, OPTIONS', setsCookies });
   const routes = new Map<string, Route>([
-    ['/', post('Token Obtain Pair', obtainPair)],
-    ['/refresh/', post('Token Refresh', refresh)],
+    ['/', post('Token Obtain Pair', obtainPair, cookies !== undefined)],
+    ['/refresh/', post('Token Refresh', refresh, cookies !== undefined)],
     ['/verify/', post('Token Verify', verify)],
-    ['/blacklist/', post('Token Blacklist', blacklist)],
+    ['/blacklist/', post('Token Blacklist', blacklist, cookies !== undefined)],
     ...(config.slidingTokens
       ? ([
-          ['/sliding/', post('Token Obtain Sliding', obtainSliding)],
-          ['/sliding/refresh/', post('Token Refresh Sliding', refreshSliding)],
+          ['/sliding/', post('Token Obtain Sliding', obtainSliding, accessCookie)],
+          ['/sliding/refresh/', post('Token Refresh Sliding', refreshSliding, accessCookie)],
         ] as const)
       : []),
     ['/sessions/', { name: 'Sessions', methods: { GET: listSessions, DELETE: endAllSessions }, allow: 'GET, DELETE, OPTIONS', authenticated: true }],
   ]);
   const oneSession: Route = { name: 'Session', methods: { DELETE: endOneSession }, allow: 'DELETE, OPTIONS', authenticated: true };
 
-  function run(route: Route, handle: Endpoint, req: Request, res: Response): void {
+  function run(route: Route, handle: Endpoint, req: Request, res: Response, next: NextFunction): void {
     handle(req, res).then(
       (body) => {
         if (body === undefined) {
@@ -363,7 +383,7 @@ export function createTokenRouter(
           res.end();
         } else sendJson(res, 200, JSON.stringify(body), NO_STORE);
       },
-      (err) => renderError(err, req, res, NO_STORE),
+      (err) => renderError(err, req, res, NO_STORE, next),
     );
   }
 
@@ -383,14 +403,23 @@ export function createTokenRouter(
     const handle = route.methods[req.method as 'POST'];
     if (route.authenticated) {
       // Authentication runs before method handling, as in DRF.
-      requireAuth(req, res, () => {
-        if (handle) run(route, handle, req, res);
-        else renderError(new MethodNotAllowedError(req.method, route.allow), req, res, NO_STORE);
+      requireAuth(req, res, (failed?: unknown) => {
+        if (failed !== undefined) return next(failed); // errors: 'next': authentication failed, never run the handler
+        if (handle) run(route, handle, req, res, next);
+        else renderError(new MethodNotAllowedError(req.method, route.allow), req, res, NO_STORE, next);
       });
       return;
     }
-    if (handle) return run(route, handle, req, res);
-    renderError(new MethodNotAllowedError(req.method, route.allow), req, res, NO_STORE);
+    if (handle && route.setsCookies) {
+      // Before the body is read: nothing of a cross-site request is parsed.
+      try {
+        cookies!.checkSameSite(req);
+      } catch (err) {
+        return renderError(err, req, res, NO_STORE, next);
+      }
+    }
+    if (handle) return run(route, handle, req, res, next);
+    renderError(new MethodNotAllowedError(req.method, route.allow), req, res, NO_STORE, next);
   }
 
   return tokenRouter;

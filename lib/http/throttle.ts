@@ -5,7 +5,17 @@ import { ServerBusyError, StoreUnavailableError, ThrottledError } from '../error
 import type { Config } from '../config/resolve';
 import { describeError } from './respond';
 import { RedisStore } from '../stores/redis';
-import { RedisStore as RedisRateLimitStore, type RedisReply } from 'rate-limit-redis';
+import type { RedisStore as RateLimitRedisStore, RedisReply } from 'rate-limit-redis';
+import { requireOptional } from '../util';
+
+/**
+ * rate-limit-redis's store, loaded when a limiter first needs it: the package is an optional peer that only a kit
+ * with a RedisStore token store uses. Without it, building such a kit throws one error saying how to install it.
+ */
+const RedisRateLimitStore = function RedisRateLimitStore(...args: ConstructorParameters<typeof RateLimitRedisStore>) {
+  const { RedisStore: Store } = requireOptional<typeof import('rate-limit-redis')>('rate-limit-redis', 'the login throttle over a RedisStore');
+  return new Store(...args);
+} as unknown as typeof RateLimitRedisStore;
 
 /**
  * Distinct usernames one client address may fail on per window, each with its own counter. Past it, the
@@ -62,7 +72,8 @@ export function createLoginLimiter(config: Config): LoginLimiter | undefined {
     throttle.store ??
     (tokenStore instanceof RedisStore
       ? new RedisRateLimitStore({
-          sendCommand: (...args: string[]) => tokenStore.sendCommand(args) as Promise<RedisReply>,
+          // Routed by key, so the limiter's one-key script (and its reload after NOSCRIPT) reaches the right Cluster node.
+          sendCommandCluster: ({ key, command }) => tokenStore.sendCommand(command, key) as Promise<RedisReply>,
           prefix: `${tokenStore.prefix}rl:`,
         })
       : new MemoryStore());

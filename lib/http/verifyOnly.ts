@@ -23,7 +23,7 @@ export function verifyOnlyRouter(
 ) {
   const headers = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
   return function tokenRouter(req: Request, res: Response, next: NextFunction): void {
-    if (ISSUING_PATHS.has(routePath(req.url))) return renderError(new VerifyOnlyError(), req, res, headers);
+    if (ISSUING_PATHS.has(routePath(req.url))) return renderError(new VerifyOnlyError(), req, res, headers, next);
     router(req, res, next);
   };
 }

@@ -16,7 +16,7 @@ export interface VerifyKey {
   signatureLength: number;
 }
 
-/** The key that signs: its `kid` goes in the header (none for a single key, as simplejwt). */
+/** The key that signs: its `kid` goes in the header (none for an HMAC secret, as simplejwt; a single key pair's is its RFC 7638 thumbprint). */
 export interface SignKey {
   kid: string | undefined;
   algorithm: Algorithm;
@@ -32,7 +32,7 @@ export type KeyLookup = VerifyKey | undefined | Promise<VerifyKey | undefined>;
  * `x5u`, `jwk` and `x5c` are never read).
  */
 export interface KeySet {
-  /** `single`: one secret or key pair, no `kid`; `set`: keys by `kid`; `remote`: a trusted JWKS URL. */
+  /** `single`: one secret (no `kid`) or key pair (its thumbprint as `kid`); `set`: keys by `kid`; `remote`: a trusted JWKS URL. */
   mode: 'single' | 'set' | 'remote';
   /** The signing key, or `undefined` in verify-only mode. */
   signer: SignKey | undefined;
@@ -105,9 +105,15 @@ export function singleKeySet(algorithm: Algorithm, key: KeyObject): KeySet {
   } else {
     const publicKey = key.type === 'private' ? createPublicKey(key) : key;
     checkKeyForAlgorithm(key, algorithm, 'key', key.type === 'private' ? 'sign' : 'verify');
-    signer = key.type === 'private' ? { kid: undefined, algorithm, key } : undefined;
-    verifier = verifyKey(undefined, algorithm, publicKey);
-    if (isAsymmetric(algorithm)) jwks.keys.push(publicJwk(publicKey, algorithm, jwkThumbprint(publicKey)));
+    // The JWKS publishes the key under its RFC 7638 thumbprint, and the tokens name it: JWKS consumers that pick
+    // keys by `kid` (PyJWT's PyJWKClient behind simplejwt's JWK_URL, jwks-rsa, gateways) find it.
+    let kid: string | undefined;
+    if (isAsymmetric(algorithm)) {
+      kid = jwkThumbprint(publicKey);
+      jwks.keys.push(publicJwk(publicKey, algorithm, kid));
+    }
+    signer = key.type === 'private' ? { kid, algorithm, key } : undefined;
+    verifier = verifyKey(kid, algorithm, publicKey);
   }
   return {
     mode: 'single',
@@ -145,6 +151,8 @@ function keySetFromEntries(
     throw new TypeError('"keys" must be a non-empty array of { kid, algorithm, secret | signingKey | verifyingKey, signing }');
   }
   const byKid = new Map<string, VerifyKey>();
+  /** Key pairs by RFC 7638 thumbprint too: the `kid` a single key pair writes, so its tokens outlive a move to a set. */
+  const byThumbprint = new Map<string, VerifyKey>();
   const published: PublicJwk[] = [];
   const signers: { name: string; key: SignKey }[] = [];
   let holdsSigningMaterial = false;
@@ -182,7 +190,9 @@ function keySetFromEntries(
       }
       const { privateKey, publicKey } = keyPair(algorithm, entry.signingKey, entry.verifyingKey, `${name}.`);
       signKey = privateKey;
-      byKid.set(kid, verifyKey(kid, algorithm, publicKey));
+      const verifier = verifyKey(kid, algorithm, publicKey);
+      byKid.set(kid, verifier);
+      byThumbprint.set(jwkThumbprint(publicKey), verifier);
       published.push(publicJwk(publicKey, algorithm, kid));
     }
     if (signKey) holdsSigningMaterial = true;
@@ -214,7 +224,7 @@ function keySetFromEntries(
       // No kid: the signing key only (tokens from before the key set); a kid that is not a string: none.
       if (kid === undefined) return signerKey;
       if (typeof kid !== 'string') return undefined;
-      return byKid.get(kid);
+      return byKid.get(kid) ?? byThumbprint.get(kid);
     },
     jwks: { keys: published },
   };

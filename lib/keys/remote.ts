@@ -6,6 +6,7 @@ import type { Logger, WarningCode } from '../config/warnings';
 import { KeysUnavailableError } from '../errors';
 import { checkAlgorithm, checkKeyForAlgorithm, isAlgorithm, isHmac, signatureLength } from './algorithms';
 import type { KeySet, VerifyKey } from './keyset';
+import { requireOptional } from '../util';
 
 const URI_OPTION_KEYS: Record<keyof Required<JwksUriOptions>, true> = {
   uri: true,
@@ -87,7 +88,7 @@ export function createRemoteKeys(
   const spec = checkUriOptions(value, algorithm, warn);
   const accepted = new Set<Algorithm>(spec.algorithms);
   // Loaded here, not at the top: only a kit that trusts a remote JWKS pays for jwks-rsa and its dependencies.
-  const { JwksClient } = require('jwks-rsa') as typeof import('jwks-rsa');
+  const { JwksClient } = requireOptional<typeof import('jwks-rsa')>('jwks-rsa', '"jwksUri"');
   const client = new JwksClient({
     jwksUri: spec.uri,
     cache: true,

@@ -2,4 +2,4 @@
 export * from './types';
 export { MemoryStore, type MemoryStoreOptions } from './memory';
 export { SqliteStore, SQLITE_SCHEMA_VERSION, type SqliteStoreOptions, type SqliteDatabase } from './sqlite';
-export { RedisStore, type RedisStoreOptions, type SendCommand, type RedisCommand, type IoRedisLike } from './redis';
+export { RedisStore, type RedisStoreOptions, type RedisWarning, type SendCommand, type RedisCommand, type IoRedisLike } from './redis';

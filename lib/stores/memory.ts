@@ -5,19 +5,43 @@ import {
   resolveTimerOptions,
   sessionInfo,
   startPurgeTimer,
-  successorFamilyError,
   type FamilyState,
   type StoreTimerOptions,
 } from './internal';
-import type { ConsumeResult, SessionInfo, TokenRecord, TokenStore } from './types';
+import * as ops from './operations';
+import type {
+  PresentedToken,
+  RevocationQuery,
+  Rotation,
+  RotationResult,
+  SessionInfo,
+  SessionStart,
+  SessionStartResult,
+  TokenRecord,
+  TokenStore,
+  UserRevocation,
+} from './types';
 
 /**
  * Options of `new MemoryStore()`.
  *
  * @example
  * new MemoryStore({ purgeIntervalSeconds: 0 }); // no timer: call store.purgeExpired(now) yourself
+ * new MemoryStore({ maxRecords: 100_000 });     // a smaller cap
  */
-export type MemoryStoreOptions = StoreTimerOptions;
+export interface MemoryStoreOptions extends StoreTimerOptions {
+  /**
+   * Most entries (token records, blacklisted ids, ended sessions, user cutoffs) the store holds. Near it (90%)
+   * the store emits a `SJWT_MEMORY_STORE_NEAR_CAP` process warning; at it, events that would add entries fail
+   * (`503 store_unavailable`) until the purge frees room. Revocations are never evicted. Default `1_000_000`
+   * (about 0.5 GB of heap at worst).
+   */
+  maxRecords?: number;
+}
+
+/** The cap's default, and the share of it at which the store warns. */
+const DEFAULT_MAX_RECORDS = 1_000_000;
+const WARN_SHARE = 0.9;
 
 /** Width of an expiry bucket, in seconds. */
 const BUCKET_SECONDS = 60;
@@ -67,11 +91,8 @@ class ExpiryBuckets {
   }
 }
 
-/** A recorded token and, once consumed, when. */
-interface Entry {
-  record: TokenRecord;
-  rotatedAt: number | undefined;
-}
+/** A recorded token and, once consumed, when and into what. */
+type Entry = ops.StoredToken;
 
 /** A user's "log out everywhere" cutoff and how long it is kept. */
 interface Cutoff {
@@ -88,22 +109,20 @@ interface Cutoff {
  * the process alive; `close()` stops it. A revoked `jti` costs about 90 bytes (a `Map` from the jti string to its
  * expiry, plus a slot in a per-minute expiry bucket).
  *
- * How the contract's open questions are answered (the same in every shipped store):
- * - Revocation entries count while present: `isRevoked()` has no `now`, so an entry holds until it is purged
- *   (at its expiry). Revoking again with a later expiry extends it; an earlier one never shortens it. If tokens
- *   are verified with leeway, pass `exp + leeway` so the entry outlives the token.
- * - `consume()`: a record whose `expiresAt <= now` is treated as purged (`unknown`, or `revoked` if the `jti` is
- *   blacklisted). A rotated token answers `reused` even when it was also revoked since, because with
- *   blacklist-after-rotation every rotated token is blacklisted and reuse must still be detected. A successor of
- *   another family is a programming error: TypeError, nothing changed.
- * - `isRevoked()`: a `familyId` argument is used as given; otherwise the record's family, if any.
- * - `revokeUser()`: the cutoff is kept until `before + retainSeconds`; the larger `before` and the later end win.
+ * How the contract's open questions are answered (the same in every shipped store, in lib/stores/operations.ts):
+ * - Revocation entries count while present: an entry holds until it is purged at its end, which the kit sets to
+ *   the last moment a token it covers can verify (leeway included). Revoking again with a later end extends it;
+ *   an earlier one never shortens it. Ending a session keeps it ended until its last recorded token expires.
+ * - `rotate()`: a record whose `expiresAt <= now` counts as purged. A consumed token answers `retry` or `reused`
+ *   even when its session was ended since, so reuse is always seen; `isRevoked()` counts it as revoked.
+ * - The store's memory begins at its first event; an unknown token issued before it is `unknown` to `rotate()`
+ *   (unless `adoptUnknown`) and revoked to `isRevoked()` with `mustBeKnown`.
  * - `sessions()`: a family is a session once a refresh or sliding token of it is recorded. It is live while its
  *   newest such token is unexpired (`expiresAt > now`), not blacklisted and issued at or after the user's cutoff,
  *   and the family is not revoked. `lastUsedAt` counts every recorded token, access tokens included; `expiresAt`
  *   is the newest refresh or sliding token's. Oldest first, ties by id.
  * - `purgeExpired(now)` removes entries expiring at or before `now` and counts token records, blacklisted jtis,
- *   family revocations and user cutoffs (not the session summaries, which go with their last token).
+ *   ended sessions and user cutoffs (not the session summaries, which go with their last token).
  *
  * @example
  * const store = new MemoryStore();
@@ -125,11 +144,22 @@ export class MemoryStore implements TokenStore {
   private readonly cutoffExpiry = new ExpiryBuckets();
   private readonly familyExpiry = new ExpiryBuckets();
 
+  /** The cap on entries (`maxRecords`). */
+  readonly maxRecords: number;
+  private warned = false;
+  private since: number | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private readonly primitives: ops.Primitives;
 
   constructor(options: MemoryStoreOptions = {}) {
     const { clock, purgeIntervalSeconds } = resolveTimerOptions('MemoryStore', options);
+    const { maxRecords = DEFAULT_MAX_RECORDS } = options;
+    if (typeof maxRecords !== 'number' || !(Number.isInteger(maxRecords) || maxRecords === Infinity) || maxRecords < 1) {
+      throw new TypeError('MemoryStore: "maxRecords" must be a whole number >= 1 (or Infinity)');
+    }
+    this.maxRecords = maxRecords;
     this.timer = startPurgeTimer(purgeIntervalSeconds, clock, (now) => this.purgeExpired(now));
+    this.primitives = this.makePrimitives();
   }
 
   /** Stops the purge timer. The data stays readable. */
@@ -138,71 +168,42 @@ export class MemoryStore implements TokenStore {
     this.timer = undefined;
   }
 
-  record(record: TokenRecord): void {
-    if (this.records.has(record.jti)) return;
-    this.put(copyRecord(record));
+  /** How many entries the store holds (what `maxRecords` caps). */
+  get size(): number {
+    return this.records.size + this.blacklist.size + this.revokedFamilies.size + this.cutoffs.size;
   }
 
-  consume(jti: string, now: number, successor: TokenRecord): ConsumeResult {
-    const entry = this.records.get(jti);
-    if (!entry || entry.record.expiresAt <= now) {
-      return this.blacklist.has(jti) ? { status: 'revoked' } : { status: 'unknown' };
-    }
-    const { record } = entry;
-    if (entry.rotatedAt !== undefined) return { status: 'reused', record: copyRecord(record), rotatedAt: entry.rotatedAt };
-    if (this.isRevoked(jti, record.userId, record.issuedAt, record.familyId)) return { status: 'revoked' };
-    if (successor.familyId !== record.familyId) throw successorFamilyError('MemoryStore');
-    entry.rotatedAt = now;
-    this.record(successor);
-    return { status: 'ok', record: copyRecord(record) };
+  startSession(start: SessionStart): SessionStartResult {
+    this.ensureRoom(2);
+    return ops.startSession(this.primitives, start);
   }
 
-  revoke(jti: string, expiresAt: number): void {
-    const current = this.blacklist.get(jti);
-    if (current !== undefined && current >= expiresAt) return;
-    this.blacklist.set(jti, expiresAt);
-    this.blacklistExpiry.add(jti, expiresAt);
+  rotate(rotation: Rotation): RotationResult {
+    this.ensureRoom(3);
+    return ops.rotate(this.primitives, rotation);
   }
 
-  revokeFamily(familyId: string, expiresAt: number): void {
-    const current = this.revokedFamilies.get(familyId);
-    if (current !== undefined && current >= expiresAt) return;
-    this.revokedFamilies.set(familyId, expiresAt);
-    this.familyRevocationExpiry.add(familyId, expiresAt);
+  revokeToken(token: PresentedToken): void {
+    this.ensureRoom(2);
+    ops.revokeToken(this.primitives, token);
   }
 
-  revokeUser(userId: string, before: number, retainSeconds: number): void {
-    const current = this.cutoffs.get(userId);
-    const until = Math.max(current?.until ?? -Infinity, before + retainSeconds);
-    this.cutoffs.set(userId, { before: Math.max(current?.before ?? -Infinity, before), until });
-    if (current?.until !== until) this.cutoffExpiry.add(userId, until);
+  revokeUser(revocation: UserRevocation): void {
+    this.ensureRoom(1);
+    ops.revokeUser(this.primitives, revocation);
   }
 
-  isRevoked(jti: string, userId: string, issuedAt: number, familyId?: string): boolean {
-    if (this.blacklist.has(jti)) return true;
-    const family = familyId ?? this.records.get(jti)?.record.familyId;
-    if (family !== undefined && this.revokedFamilies.has(family)) return true;
-    const cutoff = this.cutoffs.get(userId);
-    return cutoff !== undefined && issuedAt < cutoff.before;
+  endSession(userId: string, sessionId: string, now: number): boolean {
+    this.ensureRoom(1);
+    return ops.endSession(this.primitives, userId, sessionId, now);
   }
 
-  familyOf(jti: string): string | undefined {
-    return this.records.get(jti)?.record.familyId;
+  isRevoked(query: RevocationQuery): boolean {
+    return ops.isRevoked(this.primitives, query);
   }
 
   sessions(userId: string, now: number): SessionInfo[] {
-    const ids = this.familiesByUser.get(userId);
-    if (!ids) return [];
-    const before = this.cutoffs.get(userId)?.before ?? -Infinity;
-    const live: SessionInfo[] = [];
-    for (const id of ids) {
-      const family = this.families.get(id);
-      if (!family || family.currentJti === undefined || family.expiresAt === undefined) continue;
-      if (family.expiresAt <= now || (family.currentIssuedAt ?? -Infinity) < before) continue;
-      if (this.revokedFamilies.has(id) || this.blacklist.has(family.currentJti)) continue;
-      live.push(sessionInfo(id, family.createdAt, family.lastUsedAt, family.expiresAt, family.userAgent, family.ip));
-    }
-    return live.sort(bySessionAge);
+    return this.liveSessions(userId, now);
   }
 
   purgeExpired(now: number): number {
@@ -232,6 +233,7 @@ export class MemoryStore implements TokenStore {
       (id) => this.families.get(id)?.purgeAt,
       (id) => this.dropFamily(id),
     );
+    if (this.size < this.maxRecords * WARN_SHARE) this.warned = false;
     return removed;
   }
 
@@ -243,9 +245,83 @@ export class MemoryStore implements TokenStore {
     this.settings.set(name, value);
   }
 
+  /**
+   * Refuses (throws, which the kit answers with 503) an event that could take the store past its cap, and warns
+   * once when it nears it. Checked before anything changes, so a refused event changes nothing.
+   */
+  private ensureRoom(adds: number): void {
+    const size = this.size;
+    if (size + adds > this.maxRecords) {
+      throw new Error(`MemoryStore is full (${size} of maxRecords ${this.maxRecords} entries); revocations are never evicted`);
+    }
+    if (!this.warned && size + adds >= this.maxRecords * WARN_SHARE) {
+      this.warned = true;
+      process.emitWarning(
+        `MemoryStore holds ${size} of its ${this.maxRecords} entries (maxRecords); past the cap, logins and refreshes answer 503. ` +
+          'Raise maxRecords, shorten token lifetimes, or use SqliteStore or RedisStore.',
+        { code: 'SJWT_MEMORY_STORE_NEAR_CAP' },
+      );
+    }
+  }
+
+  private liveSessions(userId: string, now: number): SessionInfo[] {
+    const ids = this.familiesByUser.get(userId);
+    if (!ids) return [];
+    const before = this.cutoffs.get(userId)?.before ?? -Infinity;
+    const live: SessionInfo[] = [];
+    for (const id of ids) {
+      const family = this.families.get(id);
+      if (!family || family.currentJti === undefined || family.expiresAt === undefined) continue;
+      if (family.expiresAt <= now || (family.currentIssuedAt ?? -Infinity) < before) continue;
+      if (this.revokedFamilies.has(id) || this.blacklist.has(family.currentJti)) continue;
+      live.push(sessionInfo(id, family.createdAt, family.lastUsedAt, family.expiresAt, family.userAgent, family.ip));
+    }
+    return live.sort(bySessionAge);
+  }
+
+  private makePrimitives(): ops.Primitives {
+    return {
+      rememberedSince: (now) => (this.since ??= now),
+      get: (jti) => this.records.get(jti),
+      put: (record) => {
+        if (!this.records.has(record.jti)) this.put(copyRecord(record));
+      },
+      markRotated: (jti, at, successorJti) => {
+        const entry = this.records.get(jti);
+        if (entry) {
+          entry.rotatedAt = at;
+          entry.rotatedTo = successorJti;
+        }
+      },
+      blacklist: (jti, until) => {
+        const current = this.blacklist.get(jti);
+        if (current !== undefined && current >= until) return;
+        this.blacklist.set(jti, until);
+        this.blacklistExpiry.add(jti, until);
+      },
+      isBlacklisted: (jti) => this.blacklist.has(jti),
+      revokeFamily: (familyId, until) => {
+        const current = this.revokedFamilies.get(familyId);
+        if (current !== undefined && current >= until) return;
+        this.revokedFamilies.set(familyId, until);
+        this.familyRevocationExpiry.add(familyId, until);
+      },
+      isFamilyRevoked: (familyId) => this.revokedFamilies.has(familyId),
+      familyPurgeAt: (familyId) => this.families.get(familyId)?.purgeAt,
+      cutoff: (userId) => this.cutoffs.get(userId)?.before,
+      setCutoff: (userId, before, until) => {
+        const current = this.cutoffs.get(userId);
+        const end = Math.max(current?.until ?? -Infinity, until);
+        this.cutoffs.set(userId, { before: Math.max(current?.before ?? -Infinity, before), until: end });
+        if (current?.until !== end) this.cutoffExpiry.add(userId, end);
+      },
+      liveSessions: (userId, now) => this.liveSessions(userId, now),
+    };
+  }
+
   /** Stores a new record and folds it into its family. */
   private put(record: TokenRecord): void {
-    this.records.set(record.jti, { record, rotatedAt: undefined });
+    this.records.set(record.jti, { record, rotatedAt: undefined, rotatedTo: undefined });
     this.recordExpiry.add(record.jti, record.expiresAt);
     const previous = this.families.get(record.familyId);
     const family = foldFamily(previous, record);

@@ -7,11 +7,23 @@ import {
   seconds,
   sessionInfo,
   startPurgeTimer,
-  successorFamilyError,
   type FamilyState,
   type StoreTimerOptions,
 } from './internal';
-import type { ConsumeResult, SessionInfo, TokenRecord, TokenStore } from './types';
+import * as ops from './operations';
+import type {
+  Awaitable,
+  PresentedToken,
+  RevocationQuery,
+  Rotation,
+  RotationResult,
+  SessionInfo,
+  SessionStart,
+  SessionStartResult,
+  TokenRecord,
+  TokenStore,
+  UserRevocation,
+} from './types';
 
 /**
  * Options of `new SqliteStore(path, options)`.
@@ -21,8 +33,9 @@ import type { ConsumeResult, SessionInfo, TokenRecord, TokenStore } from './type
  */
 export interface SqliteStoreOptions extends StoreTimerOptions {
   /**
-   * How long a statement waits for another process's write lock, in milliseconds. Applied only to a database
-   * the store opens itself. Default `5000`.
+   * How long an event waits for another process's write lock, in milliseconds, before failing (the kit answers
+   * 503). The wait never blocks the event loop: a locked database is tried again on timers. Keep it below the
+   * kit's `storeTimeoutMs` (default 1000), so a request the kit gave up on never commits later. Default `500`.
    */
   busyTimeoutMs?: number;
 }
@@ -121,6 +134,17 @@ const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'remember successors and when the store began',
+    sql: `
+      ALTER TABLE sjwt_tokens ADD COLUMN rotated_to TEXT;
+      CREATE TABLE sjwt_meta (
+        name TEXT PRIMARY KEY NOT NULL,
+        value INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /**
@@ -151,6 +175,7 @@ interface TokenRow {
   userAgent: string | null;
   ip: string | null;
   rotatedAt: number | null;
+  rotatedTo: string | null;
 }
 
 interface FamilyRow {
@@ -240,48 +265,56 @@ function migrate(db: Db, now: number): void {
 export class SqliteStore implements TokenStore {
   private readonly db: Db;
   private readonly ownsDb: boolean;
+  private readonly busyTimeoutMs: number;
+  private since: number | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   private readonly stmt: {
     insertToken: BetterSqlite3.Statement<[TokenParams]>;
     selectToken: BetterSqlite3.Statement<[string], TokenRow>;
-    markRotated: BetterSqlite3.Statement<[number, string]>;
+    markRotated: BetterSqlite3.Statement<[number, string, string]>;
     selectFamily: BetterSqlite3.Statement<[string], FamilyRow>;
     upsertFamily: BetterSqlite3.Statement<[Record<string, string | number | null>]>;
     blacklisted: BetterSqlite3.Statement<[string], number>;
+    familyRevoked: BetterSqlite3.Statement<[string], number>;
+    familyPurgeAt: BetterSqlite3.Statement<[string], number>;
+    cutoff: BetterSqlite3.Statement<[string], number>;
     revoke: BetterSqlite3.Statement<[string, number]>;
     revokeFamily: BetterSqlite3.Statement<[string, number]>;
     revokeUser: BetterSqlite3.Statement<[string, number, number]>;
-    isRevoked: BetterSqlite3.Statement<[{ jti: string; user: string; iat: number; family: string | null }], number>;
-    familyOf: BetterSqlite3.Statement<[string], string>;
+    isRevoked: BetterSqlite3.Statement<[{ jti: string; user: string; iat: number }], { known: number; rotated: number; revoked: number }>;
     sessions: BetterSqlite3.Statement<[{ user: string; now: number }], SessionRow>;
+    since: BetterSqlite3.Statement<[], number>;
+    startMemory: BetterSqlite3.Statement<[number]>;
     purge: BetterSqlite3.Statement<[number]>[];
     purgeFamilies: BetterSqlite3.Statement<[number]>;
     getSetting: BetterSqlite3.Statement<[string], string>;
     setSetting: BetterSqlite3.Statement<[string, string]>;
   };
 
-  private readonly recordTx: (record: TokenRecord) => void;
-  private readonly consumeTx: (jti: string, now: number, successor: TokenRecord) => ConsumeResult;
-  private readonly purgeTx: (now: number) => number;
+  private readonly primitives: ops.Primitives;
+  /** Runs `fn` in one `BEGIN IMMEDIATE` transaction. */
+  private readonly inTransaction: <T>(fn: () => T) => T;
 
   /**
    * @param pathOrDatabase a filename (created if missing) or an open better-sqlite3 `Database`.
    */
   constructor(pathOrDatabase: string | SqliteDatabase, options: SqliteStoreOptions = {}) {
     const { clock, purgeIntervalSeconds } = resolveTimerOptions('SqliteStore', options);
-    const { busyTimeoutMs = 5000 } = options;
+    const { busyTimeoutMs = 500 } = options;
     if (typeof busyTimeoutMs !== 'number' || !Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
       throw new TypeError('SqliteStore: "busyTimeoutMs" must be a whole number of milliseconds >= 0');
     }
+    this.busyTimeoutMs = busyTimeoutMs;
     if (typeof pathOrDatabase === 'string') {
       if (pathOrDatabase === '') throw new TypeError('SqliteStore: give a filename such as "./tokens.sqlite3"');
       const Driver = loadDriver();
-      this.db = new Driver(pathOrDatabase, { timeout: busyTimeoutMs });
+      // No busy wait inside SQLite: it would block the event loop. A locked database is retried on timers.
+      this.db = new Driver(pathOrDatabase, { timeout: 0 });
       this.ownsDb = true;
       try {
+        this.db.pragma('busy_timeout = 0');
         this.db.pragma('journal_mode = WAL');
-        this.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
         this.db.pragma('synchronous = NORMAL');
       } catch (err) {
         this.db.close();
@@ -295,24 +328,16 @@ export class SqliteStore implements TokenStore {
     }
 
     try {
-      migrate(this.db, seconds(clock));
+      migrateWithin(this.db, seconds(clock), busyTimeoutMs);
       this.stmt = this.prepareStatements();
     } catch (err) {
       if (this.ownsDb) this.db.close();
       throw err;
     }
 
-    this.recordTx = this.db.transaction((record: TokenRecord) => this.put(record)).immediate;
-    this.consumeTx = this.db.transaction((jti: string, now: number, successor: TokenRecord) =>
-      this.consumeInTransaction(jti, now, successor),
-    ).immediate;
-    this.purgeTx = this.db.transaction((now: number) => {
-      let removed = 0;
-      for (const statement of this.stmt.purge) removed += statement.run(now).changes;
-      this.stmt.purgeFamilies.run(now);
-      return removed;
-    }).immediate;
-
+    const transaction = this.db.transaction((fn: () => unknown) => fn());
+    this.inTransaction = <T>(fn: () => T) => transaction.immediate(fn) as T;
+    this.primitives = this.makePrimitives();
     this.timer = startPurgeTimer(purgeIntervalSeconds, clock, (now) => this.purgeExpired(now));
   }
 
@@ -323,51 +348,139 @@ export class SqliteStore implements TokenStore {
     if (this.ownsDb && this.db.open) this.db.close();
   }
 
-  record(record: TokenRecord): void {
-    this.recordTx(record);
+  startSession(start: SessionStart): Awaitable<SessionStartResult> {
+    return this.write(() => ops.startSession(this.primitives, start));
   }
 
-  consume(jti: string, now: number, successor: TokenRecord): ConsumeResult {
-    return this.consumeTx(jti, now, successor);
+  rotate(rotation: Rotation): Awaitable<RotationResult> {
+    return this.write(() => ops.rotate(this.primitives, rotation));
   }
 
-  revoke(jti: string, expiresAt: number): void {
-    this.stmt.revoke.run(jti, expiresAt);
+  revokeToken(token: PresentedToken): Awaitable<void> {
+    return this.write(() => ops.revokeToken(this.primitives, token));
   }
 
-  revokeFamily(familyId: string, expiresAt: number): void {
-    this.stmt.revokeFamily.run(familyId, expiresAt);
+  revokeUser(revocation: UserRevocation): Awaitable<void> {
+    return this.write(() => ops.revokeUser(this.primitives, revocation));
   }
 
-  revokeUser(userId: string, before: number, retainSeconds: number): void {
-    this.stmt.revokeUser.run(userId, before, before + retainSeconds);
+  endSession(userId: string, sessionId: string, now: number): Awaitable<boolean> {
+    return this.write(() => ops.endSession(this.primitives, userId, sessionId, now));
   }
 
-  isRevoked(jti: string, userId: string, issuedAt: number, familyId?: string): boolean {
-    return this.stmt.isRevoked.get({ jti, user: userId, iat: issuedAt, family: familyId ?? null }) === 1;
-  }
-
-  familyOf(jti: string): string | undefined {
-    return this.stmt.familyOf.get(jti);
+  /** One statement (no transaction; WAL readers never wait for writers). */
+  isRevoked(query: RevocationQuery): boolean {
+    const row = this.stmt.isRevoked.get({ jti: query.jti, user: query.userId, iat: query.issuedAt })!;
+    if (row.revoked === 1 || row.rotated === 1) return true;
+    return row.known === 0 && query.mustBeKnown && query.issuedAt < this.rememberedSinceRead(query.now);
   }
 
   sessions(userId: string, now: number): SessionInfo[] {
-    return this.stmt.sessions
-      .all({ user: userId, now })
-      .map((row) => sessionInfo(row.id, row.createdAt, row.lastUsedAt, row.expiresAt, row.userAgent, row.ip))
-      .sort(bySessionAge);
+    return this.liveSessions(userId, now);
   }
 
-  purgeExpired(now: number): number {
-    return this.purgeTx(now);
+  purgeExpired(now: number): Awaitable<number> {
+    return this.write(() => {
+      let removed = 0;
+      for (const statement of this.stmt.purge) removed += statement.run(now).changes;
+      this.stmt.purgeFamilies.run(now);
+      return removed;
+    });
   }
 
   getSetting(name: string): string | undefined {
     return this.stmt.getSetting.get(name);
   }
 
-  setSetting(name: string, value: string): void {
-    this.stmt.setSetting.run(name, value);
+  setSetting(name: string, value: string): Awaitable<void> {
+    return this.write(() => {
+      this.stmt.setSetting.run(name, value);
+    });
+  }
+
+  /**
+   * Runs `fn` in one `BEGIN IMMEDIATE` transaction: synchronously when the write lock is free (the usual case),
+   * else on timers (2, 4, 8 ... 32 ms apart) until it is, failing with SQLITE_BUSY after `busyTimeoutMs`.
+   * Never waits inside SQLite, so another process holding the lock cannot stall this one's event loop.
+   */
+  private write<T>(fn: () => T): Awaitable<T> {
+    try {
+      return this.inTransaction(fn);
+    } catch (err) {
+      if (!isBusy(err)) throw err;
+    }
+    const deadline = Date.now() + this.busyTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      let delay = 2;
+      const attempt = () => {
+        try {
+          resolve(this.inTransaction(fn));
+        } catch (err) {
+          if (!isBusy(err) || Date.now() + delay > deadline) {
+            reject(isBusy(err) ? new Error(`SqliteStore: the database stayed locked by another connection for ${this.busyTimeoutMs} ms`, { cause: err }) : err);
+            return;
+          }
+          setTimeout(attempt, delay);
+          delay = Math.min(delay * 2, 32);
+        }
+      };
+      setTimeout(attempt, delay);
+    });
+  }
+
+  /** When the store's memory began, without writing (a read that finds none answers `now`). */
+  private rememberedSinceRead(now: number): number {
+    if (this.since !== undefined) return this.since;
+    const since = this.stmt.since.get();
+    if (since === undefined) return now;
+    return (this.since = since);
+  }
+
+  private liveSessions(userId: string, now: number): SessionInfo[] {
+    const sessions: SessionInfo[] = []; // an array of this realm, not the driver's (deep equality in tests)
+    for (const row of this.stmt.sessions.iterate({ user: userId, now })) {
+      sessions.push(sessionInfo(row.id, row.createdAt, row.lastUsedAt, row.expiresAt, row.userAgent, row.ip));
+    }
+    return sessions.sort(bySessionAge);
+  }
+
+  private makePrimitives(): ops.Primitives {
+    const stmt = this.stmt;
+    return {
+      rememberedSince: (now) => {
+        if (this.since !== undefined) return this.since;
+        stmt.startMemory.run(now);
+        return (this.since = stmt.since.get()!);
+      },
+      get: (jti) => {
+        const row = stmt.selectToken.get(jti);
+        if (!row) return undefined;
+        const { rotatedAt, rotatedTo, ...record } = row;
+        return {
+          record: copyRecord({ ...record, userAgent: record.userAgent ?? undefined, ip: record.ip ?? undefined }),
+          rotatedAt: rotatedAt ?? undefined,
+          rotatedTo: rotatedTo ?? undefined,
+        };
+      },
+      put: (record) => this.put(record),
+      markRotated: (jti, at, successorJti) => {
+        stmt.markRotated.run(at, successorJti, jti);
+      },
+      blacklist: (jti, until) => {
+        stmt.revoke.run(jti, until);
+      },
+      isBlacklisted: (jti) => stmt.blacklisted.get(jti) !== undefined,
+      revokeFamily: (familyId, until) => {
+        stmt.revokeFamily.run(familyId, until);
+      },
+      isFamilyRevoked: (familyId) => stmt.familyRevoked.get(familyId) !== undefined,
+      familyPurgeAt: (familyId) => stmt.familyPurgeAt.get(familyId),
+      cutoff: (userId) => stmt.cutoff.get(userId),
+      setCutoff: (userId, before, until) => {
+        stmt.revokeUser.run(userId, before, until);
+      },
+      liveSessions: (userId, now) => this.liveSessions(userId, now),
+    };
   }
 
   /** Inserts a record unless its jti exists, then folds it into its family. Runs inside a transaction. */
@@ -401,20 +514,6 @@ export class SqliteStore implements TokenStore {
     });
   }
 
-  private consumeInTransaction(jti: string, now: number, successor: TokenRecord): ConsumeResult {
-    const row = this.stmt.selectToken.get(jti);
-    if (!row || row.expiresAt <= now) {
-      return this.stmt.blacklisted.get(jti) === undefined ? { status: 'unknown' } : { status: 'revoked' };
-    }
-    const record = copyRecord({ ...row, userAgent: row.userAgent ?? undefined, ip: row.ip ?? undefined });
-    if (row.rotatedAt !== null) return { status: 'reused', record, rotatedAt: row.rotatedAt };
-    if (this.isRevoked(jti, record.userId, record.issuedAt, record.familyId)) return { status: 'revoked' };
-    if (successor.familyId !== record.familyId) throw successorFamilyError('SqliteStore');
-    this.stmt.markRotated.run(now, jti);
-    this.put(successor);
-    return { status: 'ok', record };
-  }
-
   private prepareStatements(): SqliteStore['stmt'] {
     const db = this.db;
     // Plain numbers even if the host turned on safeIntegers for its own connection.
@@ -425,8 +524,9 @@ export class SqliteStore implements TokenStore {
         VALUES (@jti, @userId, @familyId, @type, @issuedAt, @expiresAt, @sessionStartedAt, @sessionExpiresAt,
           @userAgent, @ip)
         ON CONFLICT (jti) DO NOTHING`),
-      selectToken: prepare(`SELECT ${RECORD_COLUMNS}, rotated_at AS rotatedAt FROM sjwt_tokens WHERE jti = ?`),
-      markRotated: prepare('UPDATE sjwt_tokens SET rotated_at = ? WHERE jti = ?'),
+      selectToken: prepare(`SELECT ${RECORD_COLUMNS}, rotated_at AS rotatedAt, rotated_to AS rotatedTo
+        FROM sjwt_tokens WHERE jti = ?`),
+      markRotated: prepare('UPDATE sjwt_tokens SET rotated_at = ?, rotated_to = ? WHERE jti = ?'),
       selectFamily: prepare(`SELECT user_id AS userId, created_at AS createdAt, last_used_at AS lastUsedAt,
           current_jti AS currentJti, current_issued_at AS currentIssuedAt, expires_at AS expiresAt,
           purge_at AS purgeAt, user_agent AS userAgent, ip
@@ -440,6 +540,9 @@ export class SqliteStore implements TokenStore {
           expires_at = excluded.expires_at, purge_at = excluded.purge_at, user_agent = excluded.user_agent,
           ip = excluded.ip`),
       blacklisted: prepare<[string], number>('SELECT 1 FROM sjwt_blacklist WHERE jti = ?').pluck(),
+      familyRevoked: prepare<[string], number>('SELECT 1 FROM sjwt_revoked_families WHERE family_id = ?').pluck(),
+      familyPurgeAt: prepare<[string], number>('SELECT purge_at FROM sjwt_families WHERE family_id = ?').pluck(),
+      cutoff: prepare<[string], number>('SELECT cutoff FROM sjwt_revoked_users WHERE user_id = ?').pluck(),
       revoke: prepare(`INSERT INTO sjwt_blacklist (jti, expires_at) VALUES (?, ?)
         ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`),
       revokeFamily: prepare(`INSERT INTO sjwt_revoked_families (family_id, expires_at) VALUES (?, ?)
@@ -447,12 +550,13 @@ export class SqliteStore implements TokenStore {
       revokeUser: prepare(`INSERT INTO sjwt_revoked_users (user_id, cutoff, expires_at) VALUES (?, ?, ?)
         ON CONFLICT (user_id) DO UPDATE SET cutoff = max(cutoff, excluded.cutoff),
           expires_at = max(expires_at, excluded.expires_at)`),
-      isRevoked: prepare<[{ jti: string; user: string; iat: number; family: string | null }], number>(`SELECT
+      isRevoked: prepare(`SELECT
+          EXISTS (SELECT 1 FROM sjwt_tokens WHERE jti = @jti) AS known,
+          EXISTS (SELECT 1 FROM sjwt_tokens WHERE jti = @jti AND rotated_at IS NOT NULL) AS rotated,
           EXISTS (SELECT 1 FROM sjwt_blacklist WHERE jti = @jti)
           OR EXISTS (SELECT 1 FROM sjwt_revoked_families
-            WHERE family_id = COALESCE(@family, (SELECT family_id FROM sjwt_tokens WHERE jti = @jti)))
-          OR EXISTS (SELECT 1 FROM sjwt_revoked_users WHERE user_id = @user AND cutoff > @iat)`).pluck(),
-      familyOf: prepare<[string], string>('SELECT family_id FROM sjwt_tokens WHERE jti = ?').pluck(),
+            WHERE family_id = (SELECT family_id FROM sjwt_tokens WHERE jti = @jti))
+          OR EXISTS (SELECT 1 FROM sjwt_revoked_users WHERE user_id = @user AND cutoff > @iat) AS revoked`),
       sessions: prepare(`SELECT f.family_id AS id, f.created_at AS createdAt, f.last_used_at AS lastUsedAt,
           f.expires_at AS expiresAt, f.user_agent AS userAgent, f.ip
         FROM sjwt_families f
@@ -462,6 +566,8 @@ export class SqliteStore implements TokenStore {
           AND NOT EXISTS (SELECT 1 FROM sjwt_revoked_users u WHERE u.user_id = f.user_id
             AND u.cutoff > f.current_issued_at)
         ORDER BY f.created_at, f.family_id`),
+      since: prepare<[], number>("SELECT value FROM sjwt_meta WHERE name = 'remembered_since'").pluck(),
+      startMemory: prepare("INSERT INTO sjwt_meta (name, value) VALUES ('remembered_since', ?) ON CONFLICT (name) DO NOTHING"),
       purge: [
         prepare('DELETE FROM sjwt_tokens WHERE expires_at <= ?'),
         prepare('DELETE FROM sjwt_blacklist WHERE expires_at <= ?'),
@@ -473,6 +579,29 @@ export class SqliteStore implements TokenStore {
       setSetting: prepare(`INSERT INTO sjwt_settings (name, value) VALUES (?, ?)
         ON CONFLICT (name) DO UPDATE SET value = excluded.value`),
     };
+  }
+}
+
+/** SQLite's "database is locked" (another connection holds the write lock). */
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
+}
+
+/**
+ * Migrates at construction, waiting up to `waitMs` for another process's lock (a blocking wait, but only once,
+ * at start-up, when concurrent first starts of several processes are expected).
+ */
+function migrateWithin(db: Db, now: number, waitMs: number): void {
+  const deadline = Date.now() + Math.max(waitMs, 5000);
+  for (;;) {
+    try {
+      migrate(db, now);
+      return;
+    } catch (err) {
+      if (!isBusy(err) || Date.now() > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
   }
 }
 

@@ -66,9 +66,10 @@ export function createTokenService(config: Config) {
    * Verifies a token that keeps a session alive: a refresh token (by its `exp`) or, when `types` includes
    * `'sliding'`, a sliding token, which is judged by its `refresh_exp` instead: it stays refreshable (and can be
    * logged out) after its `exp`, as simplejwt's documentation promises (its issue #154), until `refresh_exp`.
-   * Always checks revocation. The first type in `types` is the one a token of any other type is "wrong" for.
+   * Checks revocation unless `checkRevocation` is false (a refresh, whose store step checks it in the same
+   * atomic step). The first type in `types` is the one a token of any other type is "wrong" for.
    */
-  function verifySession(token: string, types: readonly ('refresh' | 'sliding')[]): TokenClaims | Promise<TokenClaims> {
+  function verifySession(token: string, types: readonly ('refresh' | 'sliding')[], checkRevocation = true): TokenClaims | Promise<TokenClaims> {
     const finish = ({ claims }: DecodedToken): TokenClaims | Promise<TokenClaims> => {
       const sliding = types.includes('sliding') && claims[tokenTypeClaim] === 'sliding';
       const at = now();
@@ -79,7 +80,7 @@ export function createTokenService(config: Config) {
       } else if (typeof claims.exp === 'number' && claims.exp <= at - leeway) {
         throw new TokenError(TOKEN_MESSAGES.expired);
       }
-      const result = checked(claims, sliding ? 'sliding' : types[0]!, true);
+      const result = checked(claims, sliding ? 'sliding' : types[0]!, checkRevocation);
       const last = (c: TokenClaims): TokenClaims => {
         if (sliding && c[REFRESH_EXP_CLAIM] === undefined && !allowNonExpiring) throw new TokenError(TOKEN_MESSAGES.noRefreshExp);
         return c;
@@ -103,8 +104,12 @@ export function createTokenService(config: Config) {
     return factory.issue('access', now(), lifetime, refreshClaims);
   }
 
-  /** The rotated refresh token: the old payload with a new `jti`, `iat` and `exp`. */
-  function rotate(refreshClaims: TokenClaims, lifetime = defaults.refresh): IssuedToken {
+  /**
+   * The rotated refresh token: the old payload with a new `jti`, `iat` and `exp`. With `again`, the successor an
+   * earlier rotation issued (its `jti` and `iat`), rebuilt claim for claim.
+   */
+  function rotate(refreshClaims: TokenClaims, lifetime = defaults.refresh, again?: { jti: string; issuedAt: number }): IssuedToken {
+    if (again) return factory.issue('refresh', again.issuedAt, lifetime, refreshClaims, { jti: again.jti });
     return factory.issue('refresh', now(), lifetime, refreshClaims);
   }
 

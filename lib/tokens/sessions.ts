@@ -7,12 +7,12 @@ import {
   TokenError,
 } from '../errors';
 import { describeError } from '../http/respond';
-import type { Awaitable, SessionInfo, TokenRecord } from '../stores/types';
+import type { Awaitable, NewToken, PresentedToken, Rotation, SessionInfo, SessionStart, TokenRecord } from '../stores/types';
 import type { TokenClaims } from './codec';
 import type { TokenPair, TokenService } from './service';
 import { REFRESH_EXP_CLAIM, type IssuedToken } from './tokens';
 import { isThenable } from '../util';
-import { createLifetimeSettings, NEVER_EXPIRES, storeExpiry, type Lifetimes } from './lifetimes';
+import { createLifetimeSettings, NEVER_EXPIRES, type Lifetimes } from './lifetimes';
 
 
 const MAX_USER_AGENT = 256;
@@ -28,13 +28,14 @@ function clientOf(req: Request | undefined): { userAgent?: string; ip?: string }
 }
 
 /**
- * Sessions on top of the token store: recording logins, rotation with reuse detection, logout, "log out
- * everywhere", the per-user cap, and the revocation check `verify()` runs. Every store call is bounded by
+ * Sessions on top of the token store: logins, rotation with reuse detection, logout, "log out everywhere", the
+ * per-user cap, and the revocation check `verify()` runs. Each event is ONE store call, atomic in the store, so
+ * a request that fails changes nothing and retrying it behaves as if it had never run. Every store call is bounded by
  * `storeTimeoutMs`; a store that fails or times out makes the operation answer 503 and issue nothing (fail
  * closed), and the next call tries the store again (recovery needs nothing).
  */
 export function createSessionManager(config: Config, tokens: TokenService) {
-  const { store, storeTimeoutMs, logger } = config;
+  const { store, storeTimeoutMs, logger, events } = config;
   const jtiClaim = config.claims.jti;
   const blacklisted = () => new TokenError(TOKEN_MESSAGES.blacklisted);
   let lastFailureLog = 0;
@@ -48,27 +49,44 @@ export function createSessionManager(config: Config, tokens: TokenService) {
     return new StoreUnavailableError(err);
   }
 
-  /** Runs one store operation, synchronously when the store is synchronous, else bounded by the timeout. */
-  function guard<T>(operation: () => Awaitable<T>): T | Promise<T> {
+  /**
+   * Runs one store operation, synchronously when the store is synchronous, else bounded by the timeout. Reports
+   * `storeOperation` (and `storeError`) events when someone listens.
+   */
+  function guard<T>(name: string, operation: () => Awaitable<T>): T | Promise<T> {
+    const timed = events.listening('storeOperation');
+    const started = timed ? performance.now() : 0;
+    const report = (ok: boolean) => {
+      if (timed) events.send('storeOperation', { operation: name, durationMs: performance.now() - started, ok });
+    };
+    const fail = (err: unknown): StoreUnavailableError => {
+      report(false);
+      events.send('storeError', { operation: name, message: describeError(err) });
+      return unavailable(err);
+    };
     let result: Awaitable<T>;
     try {
       result = operation();
     } catch (err) {
-      throw unavailable(err);
+      throw fail(err);
     }
-    if (!isThenable(result)) return result;
+    if (!isThenable(result)) {
+      report(true);
+      return result;
+    }
     const pending = result;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(unavailable(new Error(`no answer within ${storeTimeoutMs} ms`))), storeTimeoutMs);
+      const timer = setTimeout(() => reject(fail(new Error(`no answer within ${storeTimeoutMs} ms`))), storeTimeoutMs);
       timer.unref?.();
       pending.then(
         (value) => {
           clearTimeout(timer);
+          report(true);
           resolve(value);
         },
         (err: unknown) => {
           clearTimeout(timer);
-          reject(unavailable(err));
+          reject(fail(err));
         },
       );
     });
@@ -79,8 +97,8 @@ export function createSessionManager(config: Config, tokens: TokenService) {
     defaults: config.lifetimes,
     allowNever: config.allowNonExpiring,
     logger,
-    getSetting: (name) => guard(() => store.getSetting(name)),
-    setSetting: (name, value) => guard(() => store.setSetting(name, value)),
+    getSetting: (name) => guard('getSetting', () => store.getSetting(name)),
+    setSetting: (name, value) => guard('setSetting', () => store.setSetting(name, value)),
   });
 
   function jtiOf(claims: TokenClaims): string {
@@ -91,27 +109,60 @@ export function createSessionManager(config: Config, tokens: TokenService) {
     return claims[config.claims.tokenType] === 'sliding';
   }
 
+  /** Until when the store keeps what concerns a token: the last second it can verify (its time claim plus leeway). */
+  function until(claim: unknown): number {
+    return typeof claim === 'number' ? Math.min(claim + config.leeway, NEVER_EXPIRES) : NEVER_EXPIRES;
+  }
+
   /**
    * When a session token stops being usable, as the store keeps it: a refresh token's `exp`, a sliding token's
-   * `refresh_exp` (it is refreshable past its `exp`); `NEVER_EXPIRES` for a token without one.
+   * `refresh_exp` (it is refreshable past its `exp`), plus leeway; `NEVER_EXPIRES` for a token without one.
    */
   function sessionExpiry(claims: TokenClaims): number {
-    return storeExpiry(isSliding(claims) ? claims[REFRESH_EXP_CLAIM] : claims.exp);
+    return until(isSliding(claims) ? claims[REFRESH_EXP_CLAIM] : claims.exp);
   }
 
   function userIdOf(claims: TokenClaims): string {
     return tokens.userIdOf(claims) ?? '';
   }
 
+  function newToken(token: IssuedToken): NewToken {
+    const { claims } = token;
+    return { jti: jtiOf(claims), type: String(claims[config.claims.tokenType]), issuedAt: claims.iat as number, expiresAt: until(claims.exp) };
+  }
+
+  /** The access token as the store records it, when access tokens are revocable. */
+  function accessRecord(access: IssuedToken | undefined): NewToken | undefined {
+    return access && config.revokeAccessTokens ? newToken(access) : undefined;
+  }
+
+  function presented(claims: TokenClaims): PresentedToken {
+    return {
+      jti: jtiOf(claims),
+      userId: userIdOf(claims),
+      type: String(claims[config.claims.tokenType]),
+      issuedAt: typeof claims.iat === 'number' ? claims.iat : 0,
+      expiresAt: sessionExpiry(claims),
+    };
+  }
+
   /**
-   * The `Token is blacklisted` check: jti, session or user revoked. Synchronous with a synchronous store.
-   * A token without a `jti` is left to the claim checks (`Token has no id`).
+   * The `Token is blacklisted` check: jti, session or user revoked, consumed by rotation, or forgotten by the
+   * store. Synchronous with a synchronous store. A token without a `jti` is left to the claim checks.
    */
   function revocationCheck(claims: TokenClaims): void | Promise<void> {
     const jti = claims[jtiClaim];
     if (typeof jti !== 'string') return;
-    const iat = typeof claims.iat === 'number' ? claims.iat : 0;
-    const revoked = guard(() => store.isRevoked(jti, userIdOf(claims), iat));
+    const type = claims[config.claims.tokenType];
+    const recorded = type === 'access' ? config.revokeAccessTokens : type === 'refresh' || type === 'sliding';
+    const query = {
+      now: tokens.now(),
+      jti,
+      userId: userIdOf(claims),
+      issuedAt: typeof claims.iat === 'number' ? claims.iat : 0,
+      mustBeKnown: recorded && !config.adoptUnknownTokens,
+    };
+    const revoked = guard('isRevoked', () => store.isRevoked(query));
     if (isThenable(revoked)) {
       return revoked.then((value) => {
         if (value) throw blacklisted();
@@ -120,28 +171,7 @@ export function createSessionManager(config: Config, tokens: TokenService) {
     if (revoked) throw blacklisted();
   }
 
-  function recordOf(token: IssuedToken, familyId: string, sessionStartedAt: number, sessionExpiresAt: number, req?: Request): TokenRecord {
-    const { claims } = token;
-    return {
-      jti: jtiOf(claims),
-      userId: userIdOf(claims),
-      familyId,
-      type: String(claims[config.claims.tokenType]),
-      issuedAt: claims.iat as number,
-      expiresAt: sessionExpiry(claims),
-      sessionStartedAt,
-      sessionExpiresAt,
-      ...clientOf(req),
-    };
-  }
-
-  /** Records the access token too when access-token revocation is on, so ending its session ends it. */
-  async function recordAccess(access: IssuedToken, familyId: string, sessionExpiresAt: number): Promise<void> {
-    if (!config.revokeAccessTokens) return;
-    await guard(() => store.record(recordOf(access, familyId, access.claims.iat as number, sessionExpiresAt)));
-  }
-
-  /** Enforces the per-user cap, then records a login's refresh token as a new session. */
+  /** A login: the per-user cap, the session's token and its access token, in one store step. */
   async function startSession(pair: TokenPair, req: Request): Promise<void> {
     await begin(pair.refresh, req, pair.access);
   }
@@ -151,69 +181,85 @@ export function createSessionManager(config: Config, tokens: TokenService) {
     await begin(sliding, req, undefined);
   }
 
-  async function begin(refresh: IssuedToken, req: Request, access: IssuedToken | undefined): Promise<void> {
-    const userId = userIdOf(refresh.claims);
-    const live = await guard(() => store.sessions(userId, tokens.now()));
-    const excess = live.length - config.maxSessionsPerUser + 1;
-    if (excess > 0) {
-      if (config.sessionLimitPolicy === 'refuse') throw new SessionLimitError();
-      for (const session of live.slice(0, excess)) {
-        await guard(() => store.revokeFamily(session.id, session.expiresAt));
-      }
-    }
-    const familyId = jtiOf(refresh.claims);
-    const exp = sessionExpiry(refresh.claims);
-    await guard(() => store.record(recordOf(refresh, familyId, refresh.claims.iat as number, exp, req)));
-    if (access) await recordAccess(access, familyId, exp);
+  async function begin(token: IssuedToken, req: Request, access: IssuedToken | undefined): Promise<void> {
+    const { claims } = token;
+    const jti = jtiOf(claims);
+    const exp = sessionExpiry(claims);
+    const session: TokenRecord = {
+      jti,
+      userId: userIdOf(claims),
+      familyId: jti,
+      type: String(claims[config.claims.tokenType]),
+      issuedAt: claims.iat as number,
+      expiresAt: exp,
+      sessionStartedAt: claims.iat as number,
+      sessionExpiresAt: exp,
+      ...clientOf(req),
+    };
+    const start: SessionStart = {
+      now: tokens.now(),
+      session,
+      maxSessions: config.maxSessionsPerUser,
+      whenFull: config.sessionLimitPolicy,
+    };
+    const recordedAccess = accessRecord(access);
+    if (recordedAccess) start.access = recordedAccess;
+    const result = await guard('startSession', () => store.startSession(start));
+    if (result.status === 'full') throw new SessionLimitError();
+    events.send('login', { userId: session.userId, sessionId: jti, ip: req.ip });
+  }
+
+  /** One `rotate()` store step for a refresh; refuses what the store refuses, reports reuse. */
+  async function storeRotate(claims: TokenClaims, req: Request, rotation: Omit<Rotation, 'now' | 'token' | 'reuseInterval' | 'reuseDetection' | 'adoptUnknown'>) {
+    const full: Rotation = {
+      now: tokens.now(),
+      token: presented(claims),
+      reuseInterval: config.reuseInterval,
+      reuseDetection: config.reuseDetection,
+      adoptUnknown: config.adoptUnknownTokens,
+      ...clientOf(req),
+      ...rotation,
+    };
+    const result = await guard('rotate', () => store.rotate(full));
+    if (result.status === 'reused' && config.reuseDetection) await reuseDetected(claims, result.session.id, result.rotatedAt, req);
+    return result;
   }
 
   /**
    * Refresh with rotation: the presented token is consumed atomically (exactly one of N concurrent refreshes
-   * wins), its successor keeps the session and never outlives it; a token presented again after its
-   * rotation revokes the whole session (reuse detection) unless within `reuseInterval`.
+   * wins), its successor keeps the session and never outlives it; a token presented again after its rotation
+   * gets the same successor back within `reuseInterval`, and past it revokes the whole session (reuse detection).
    */
   async function rotate(
     claims: TokenClaims,
     req: Request,
     current: Pick<Lifetimes, 'access' | 'refresh'> = config.lifetimes,
   ): Promise<{ access: IssuedToken; refresh: IssuedToken }> {
-    const jti = jtiOf(claims);
-    const exp = storeExpiry(claims.exp);
     // Rotation never extends a session: the successor expires when the presented token does, at the latest.
     const lifetime = Math.min(current.refresh, typeof claims.exp === 'number' ? claims.exp - tokens.now() : Infinity);
     const successor = tokens.rotate(claims, lifetime);
     const access = tokens.accessFrom(successor.claims, current.access);
-    let familyId = await guard(() => store.familyOf(jti));
-    if (familyId === undefined) {
-      // Issued before this store knew it (another store, a restart of a memory store, simplejwt): adopt it.
-      familyId = jti;
-      await guard(() => store.record({ ...recordOf({ token: '', claims }, jti, claims.iat as number, exp, req) }));
-    }
-    if (!config.blacklistAfterRotation) {
-      await guard(() => store.record(recordOf(successor, familyId, claims.iat as number, exp, req)));
-      await recordAccess(access, familyId, exp);
-      return { access, refresh: successor };
-    }
-    const now = tokens.now();
-    const result = await guard(() => store.consume(jti, now, recordOf(successor, familyId, claims.iat as number, exp, req)));
+    const rotation: Parameters<typeof storeRotate>[2] = { successor: newToken(successor), consume: config.blacklistAfterRotation };
+    const recordedAccess = accessRecord(access);
+    if (recordedAccess) rotation.access = recordedAccess;
+    const result = await storeRotate(claims, req, rotation);
     if (result.status === 'ok') {
-      await recordAccess(access, familyId, exp);
+      events.send('refresh', { userId: result.session.userId, sessionId: result.session.id, kind: 'rotated' });
       return { access, refresh: successor };
     }
-    if (result.status === 'reused') {
-      if (config.reuseInterval > 0 && now - result.rotatedAt <= config.reuseInterval) {
-        await guard(() => store.record(recordOf(successor, result.record.familyId, result.record.sessionStartedAt, exp, req)));
-        await recordAccess(access, result.record.familyId, exp);
-        return { access, refresh: successor };
-      }
-      if (config.reuseDetection) await reuseDetected(claims, result.record, result.rotatedAt, req);
+    if (result.status === 'retry') {
+      events.send('refresh', { userId: result.session.userId, sessionId: result.session.id, kind: 'retry' });
+      // The same successor as the first answer (a client retrying after a lost reply): no second branch.
+      const { jti, issuedAt, expiresAt } = result.successor;
+      const again = tokens.rotate(claims, expiresAt >= NEVER_EXPIRES ? Infinity : expiresAt - config.leeway - issuedAt, { jti, issuedAt });
+      return { access, refresh: again };
     }
     throw blacklisted();
   }
 
-  async function reuseDetected(claims: TokenClaims, record: TokenRecord, rotatedAt: number, req: Request): Promise<void> {
-    await guard(() => store.revokeFamily(record.familyId, record.sessionExpiresAt));
-    const event = { jti: jtiOf(claims), userId: record.userId, familyId: record.familyId, rotatedAt, ...clientOf(req) };
+  async function reuseDetected(claims: TokenClaims, familyId: string, rotatedAt: number, req: Request): Promise<void> {
+    const event = { jti: jtiOf(claims), userId: userIdOf(claims), familyId, rotatedAt, ...clientOf(req) };
+    events.send('tokenReuse', { ip: undefined, userAgent: undefined, ...event });
     logger.warn(
       `[express-simplejwt] TOKEN_REUSE: a rotated refresh token of user ${JSON.stringify(event.userId)} was presented again ` +
         `from ${event.ip ?? 'an unknown address'}; its session was revoked`,
@@ -228,60 +274,54 @@ export function createSessionManager(config: Config, tokens: TokenService) {
   }
 
   /** Without rotation: a new access token, recorded in the session when access tokens are revocable. */
-  async function refreshAccess(claims: TokenClaims, lifetime = config.lifetimes.access): Promise<IssuedToken> {
+  async function refreshAccess(claims: TokenClaims, req: Request, lifetime = config.lifetimes.access): Promise<IssuedToken> {
     const access = tokens.accessFrom(claims, lifetime);
-    if (config.revokeAccessTokens) {
-      const jti = jtiOf(claims);
-      const familyId = (await guard(() => store.familyOf(jti))) ?? jti;
-      await recordAccess(access, familyId, storeExpiry(claims.exp));
-    }
+    const rotation: Parameters<typeof storeRotate>[2] = { consume: false };
+    const recordedAccess = accessRecord(access);
+    if (recordedAccess) rotation.access = recordedAccess;
+    const result = await storeRotate(claims, req, rotation);
+    if (result.status !== 'ok') throw blacklisted();
+    events.send('refresh', { userId: result.session.userId, sessionId: result.session.id, kind: 'access' });
     return access;
   }
 
   /**
    * A sliding refresh: the same token with a new `exp` (same `jti`, so its session record and any revocation
-   * keep applying). A sliding token the store does not know yet (issued before the store was set up) is adopted.
+   * keep applying), after the store has checked it (and adopted it if it may).
    */
   async function slide(claims: TokenClaims, req: Request, lifetime = config.lifetimes.sliding): Promise<IssuedToken> {
-    const jti = jtiOf(claims);
-    if ((await guard(() => store.familyOf(jti))) === undefined) {
-      const exp = sessionExpiry(claims);
-      await guard(() => store.record(recordOf({ token: '', claims }, jti, claims.iat as number, exp, req)));
-    }
+    const result = await storeRotate(claims, req, { consume: false });
+    if (result.status !== 'ok') throw blacklisted();
+    events.send('refresh', { userId: result.session.userId, sessionId: result.session.id, kind: 'sliding' });
     return tokens.slide(claims, lifetime);
   }
 
-  /** Logout: the presented refresh (or sliding) token and its whole session are revoked. */
+  /** Logout: the presented refresh (or sliding) token and its whole session are revoked, in one store step. */
   async function logout(claims: TokenClaims): Promise<void> {
-    const jti = jtiOf(claims);
-    const exp = sessionExpiry(claims);
-    const familyId = (await guard(() => store.familyOf(jti))) ?? jti;
-    await guard(() => store.revoke(jti, exp));
-    await guard(() => store.revokeFamily(familyId, exp));
+    await guard('revokeToken', () => store.revokeToken(presented(claims)));
+    events.send('logout', { userId: userIdOf(claims), jti: jtiOf(claims) });
   }
 
   /** Ends every session of a user and every token issued to them until now ("log out everywhere"). */
   async function revokeUser(userId: string): Promise<void> {
     const now = tokens.now();
-    for (const session of await guard(() => store.sessions(userId, now))) {
-      await guard(() => store.revokeFamily(session.id, session.expiresAt));
-    }
     // Kept as long as any token issued so far may live: the longest lifetime ever in use (for ever: the sentinel).
     const retain = await lifetimes.retainSeconds();
-    await guard(() => store.revokeUser(userId, now, Number.isFinite(retain) ? retain : NEVER_EXPIRES - now));
+    const retainUntil = Number.isFinite(retain) ? Math.min(now + retain + config.leeway, NEVER_EXPIRES) : NEVER_EXPIRES;
+    await guard('revokeUser', () => store.revokeUser({ userId, before: now, retainUntil }));
+    events.send('sessionsEnded', { userId, sessionId: null });
   }
 
   /** A user's live sessions. */
   async function sessions(userId: string): Promise<SessionInfo[]> {
-    return guard(() => store.sessions(userId, tokens.now()));
+    return guard('sessions', () => store.sessions(userId, tokens.now()));
   }
 
   /** Ends one of the user's sessions; `false` when the user has no such live session. */
   async function endSession(userId: string, sessionId: string): Promise<boolean> {
-    const session = (await sessions(userId)).find((s) => s.id === sessionId);
-    if (!session) return false;
-    await guard(() => store.revokeFamily(session.id, session.expiresAt));
-    return true;
+    const ended = await guard('endSession', () => store.endSession(userId, sessionId, tokens.now()));
+    if (ended) events.send('sessionsEnded', { userId, sessionId });
+    return ended;
   }
 
   return {

@@ -29,6 +29,14 @@ const RESERVED = new Set(['exp', 'iat', 'nbf', 'aud', 'iss', 'sub', 'refresh_exp
 /** Claims that are never copied from a refresh token into a new token. */
 const NOT_COPIED = new Set(['exp', 'iat', 'nbf', 'aud', 'iss', '__proto__']);
 
+/**
+ * With `getCredentialsChangedAt`: the user's last credential change (epoch ms, or `null` for never) as it was when
+ * the session began. Written after the user id, carried through refresh, rotation and sliding like any user claim,
+ * and compared exactly with the user's current value, so a change ends the session whatever second it falls in
+ * (simplejwt's `CHECK_REVOKE_TOKEN` / `REVOKE_TOKEN_CLAIM`, with a time instead of a password digest).
+ */
+export const CREDENTIALS_CLAIM = 'credentials_changed_at';
+
 /** The sliding token's hard end (simplejwt's `SLIDING_TOKEN_REFRESH_EXP_CLAIM`): refreshable until then, never moved. */
 export const REFRESH_EXP_CLAIM = 'refresh_exp';
 
@@ -85,12 +93,16 @@ export function createTokenFactory(codec: Codec, names: ClaimNames, registered: 
     return { token: codec.sign(claims), claims };
   }
 
-  /** The user id claim and the user's custom claims, in that order; reserved names are refused. */
-  function userClaims(userId: string | number, custom: Record<string, unknown> | undefined): Record<string, unknown> {
+  /**
+   * The user id claim, the credentials claim (when `credentials` is given: see `CREDENTIALS_CLAIM`) and the user's
+   * custom claims, in that order; reserved names are refused.
+   */
+  function userClaims(userId: string | number, custom: Record<string, unknown> | undefined, credentials?: number | null): Record<string, unknown> {
     const out: Record<string, unknown> = { [names.userId]: String(userId) };
+    if (credentials !== undefined) out[CREDENTIALS_CLAIM] = credentials;
     if (custom) {
       for (const key of Object.keys(custom)) {
-        if (reserved.has(key) || key === '__proto__') {
+        if (reserved.has(key) || key === '__proto__' || (credentials !== undefined && key === CREDENTIALS_CLAIM)) {
           throw new TypeError(`"customClaims" may not set the reserved claim "${key}"`);
         }
         out[key] = custom[key];

@@ -1,7 +1,6 @@
 import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Express } from 'express';
 import type { Algorithm, AsymmetricAlgorithm, Options } from '../../lib';
@@ -93,20 +92,3 @@ export async function countingServer(): Promise<{ url: string; count(): number; 
   return { url: listening.base, count: () => hits, close: listening.close };
 }
 
-/** Runs the CLI as a process (the TypeScript source through tsx), with the given environment; resolves with its outcome. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  // `node --import tsx` is tsx in one process (its cli.mjs starts a second node): the same loader, half the start-up.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/index.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}

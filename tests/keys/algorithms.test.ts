@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { simpleJwt, VerifyOnlyError, type AsymmetricAlgorithm } from '../../lib';
+import { jwkThumbprint, simpleJwt, VerifyOnlyError, type AsymmetricAlgorithm } from '../../lib';
 import { decodePart } from '../helpers/jwt';
 import { keyPairFor, makeKeyApp, pem, SECRETS, signRaw } from '../helpers/keys';
 
@@ -46,8 +46,11 @@ describe('every algorithm round trip (login, /hello/, refresh, verify) on a real
     const { privateKey, publicKey } = keyPairFor(algorithm);
     const { app, auth } = makeKeyApp({ algorithm, signingKey: privateKey });
     const { access, refresh } = await login(app);
-    // Same header as simplejwt for one key: no kid.
-    expect(decodePart(access, 0)).toEqual({ alg: algorithm, typ: 'JWT' });
+    // The JWKS `kid` (the key's RFC 7638 thumbprint) even with one key, so JWKS consumers that select by kid find it.
+    const [jwk] = auth.jwks().keys;
+    expect(jwk!.kid).toBe(jwkThumbprint(publicKey));
+    expect(decodePart(access, 0)).toEqual({ alg: algorithm, typ: 'JWT', kid: jwk!.kid });
+    expect(decodePart(refresh, 0)).toEqual({ alg: algorithm, typ: 'JWT', kid: jwk!.kid });
     expect(signatureHolds(access, algorithm, publicKey)).toBe(true);
     expect((await request(app).get('/hello/').set('Authorization', `Bearer ${access}`)).body).toEqual({ message: 'Hello, World!' });
     const refreshed = await request(app).post('/api/token/refresh/').send({ refresh });
@@ -63,6 +66,21 @@ describe('every algorithm round trip (login, /hello/, refresh, verify) on a real
     const now = Math.floor(Date.now() / 1000);
     const token = signRaw(algorithm, `{"alg":"${algorithm}","typ":"JWT"}`, `{"token_type":"access","exp":${now + 60},"iat":${now},"jti":"abc","user_id":"1"}`, privateKey);
     expect((await request(app).get('/hello/').set('Authorization', `Bearer ${token}`)).status).toBe(200);
+  });
+
+  it('a single key pair\'s tokens (kid = thumbprint) still verify after a move to a key set that names the key otherwise', async () => {
+    const { privateKey } = keyPairFor('ES256');
+    const before = makeKeyApp({ algorithm: 'ES256', signingKey: privateKey });
+    const { access } = await login(before.app);
+    const after = makeKeyApp({
+      keys: [
+        { kid: '2026-01', algorithm: 'ES256', signingKey: privateKey },
+        { kid: '2026-04', algorithm: 'ES256', signingKey: keyPairFor('ES256', 'next').privateKey, signing: true },
+      ],
+    });
+    expect((await request(after.app).get('/hello/').set('Authorization', `Bearer ${access}`)).status).toBe(200);
+    const other = makeKeyApp({ keys: [{ kid: 'only', algorithm: 'ES256', signingKey: keyPairFor('ES256', 'next').privateKey, signing: true }] });
+    expect((await request(other.app).get('/hello/').set('Authorization', `Bearer ${access}`)).status).toBe(401);
   });
 
   it('runs on Express 4 as well', async () => {

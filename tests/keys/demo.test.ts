@@ -40,7 +40,8 @@ describe('the demo app with keys from its environment', () => {
   it('signs ES256 with JWT_SIGNING_KEY_FILE, with aud and iss last', async () => {
     const res = await login(demos.signer!.base);
     expect(res.status).toBe(200);
-    expect(decodePart(res.body.access, 0)).toEqual({ alg: 'ES256', typ: 'JWT' });
+    const jwks = await request(demos.signer!.base).get('/.well-known/jwks.json');
+    expect(decodePart(res.body.access, 0)).toEqual({ alg: 'ES256', typ: 'JWT', kid: jwks.body.keys[0].kid });
     const claims = decodePart(res.body.access, 1);
     expect(Object.keys(claims).slice(-2)).toEqual(['aud', 'iss']);
     expect(claims).toMatchObject({ aud: 'orders-api', iss: 'https://demo.test' });

@@ -1,3 +1,4 @@
+import { MemoryStore } from '../../lib';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fs from 'node:fs';
 import request from 'supertest';
@@ -151,7 +152,9 @@ describe.each([
   ['HMAC secrets', hmacKeys],
   ['RS256 to ES256 key pairs', asymmetricKeys],
 ])('rotation with overlap (%s)', (_name, config) => {
-  const instance = (phase: 1 | 2 | 3 | 4) => makeKeyApp({ keys: config[phase], rotateRefreshTokens: true }).app;
+  // The fleet shares one token store, as every multi-server deployment does.
+  const store = new MemoryStore({ purgeIntervalSeconds: 0 });
+  const instance = (phase: 1 | 2 | 3 | 4) => makeKeyApp({ keys: config[phase], rotateRefreshTokens: true, store }).app;
 
   /**
    * One round of traffic over a fleet: every session calls /hello/ and refreshes on every instance, and a new
@@ -161,13 +164,15 @@ describe.each([
     const failures: string[] = [];
     for (const app of fleet) sessions.push(await login(app));
     for (const session of [...sessions]) {
+      let current = session; // each refresh rotates: the client goes on with the newest pair
       for (const [i, app] of fleet.entries()) {
-        const hello = await request(app).get('/hello/').set('Authorization', `Bearer ${session.access}`);
+        const hello = await request(app).get('/hello/').set('Authorization', `Bearer ${current.access}`);
         if (hello.status !== 200) failures.push(`/hello/ on instance ${i}: ${hello.status} ${JSON.stringify(hello.body)}`);
-        const refreshed = await request(app).post('/api/token/refresh/').send({ refresh: session.refresh });
+        const refreshed = await request(app).post('/api/token/refresh/').send({ refresh: current.refresh });
         if (refreshed.status !== 200) failures.push(`refresh on instance ${i}: ${refreshed.status} ${JSON.stringify(refreshed.body)}`);
-        else sessions.push(refreshed.body);
+        else current = refreshed.body;
       }
+      sessions[sessions.indexOf(session)] = current;
     }
     return failures;
   }

@@ -38,7 +38,7 @@ async function login(app: Express): Promise<{ access: string; refresh: string }>
 
 /** A token store that is down: every session look-up fails. */
 class DownStore extends MemoryStore {
-  override sessions(): never {
+  override startSession(): never {
     throw new Error('connection refused');
   }
 }

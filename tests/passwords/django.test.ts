@@ -1,3 +1,4 @@
+import { pbkdf2Sync } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { verifyDjangoPassword } from '../../lib';
 import { createPasswordChecker } from '../../lib/passwords/bcrypt';
@@ -126,5 +127,83 @@ describe('the login password checker', () => {
     await expect(check('x', null)).resolves.toBe(false);
     await expect(check('x', undefined)).resolves.toBe(false);
     expect(logged).toEqual([]);
+  });
+});
+
+describe('hashes of several costs in one table (issue 14, finding 7: enumeration by hash cost)', () => {
+  /** A compare that only records the work each bcrypt check costs (2^rounds) and never matches. */
+  function counting() {
+    const work: number[] = [];
+    const compare = (_password: string, hash: string) => {
+      work.push(2 ** Number(hash.slice(4, 6)));
+      return Promise.resolve(false);
+    };
+    const checker = createPasswordChecker(10, () => undefined, compare);
+    /** The bcrypt work one check costs. */
+    async function cost(hash: string | undefined): Promise<number> {
+      work.length = 0;
+      await expect(checker.check('guess', hash)).resolves.toBe(false);
+      return work.reduce((a, b) => a + b, 0);
+    }
+    return { cost };
+  }
+  const salt = (rounds: number) => `$2b$${String(rounds).padStart(2, '0')}$${'a'.repeat(53)}`;
+
+  it('an unknown user costs the highest bcrypt cost seen, whichever hash was seen last', async () => {
+    const { cost } = counting();
+    expect(await cost(undefined)).toBe(2 ** 10); // bcryptRounds until a costlier hash shows up
+    expect(await cost(salt(12))).toBe(2 ** 12);
+    expect(await cost(salt(10))).toBe(2 ** 12); // 2^10, topped up with 2^10 + 2^11
+    expect(await cost(undefined)).toBe(2 ** 12);
+    expect(await cost(salt(4))).toBe(2 ** 12);
+    expect(await cost('!unusable')).toBe(2 ** 12);
+    expect(await cost(`bcrypt_sha256$${salt(11)}`)).toBe(2 ** 12);
+  });
+
+  it('bcryptRounds is a floor: hashes cheaper than it are topped up to it from the first login', async () => {
+    const { cost } = counting();
+    expect(await cost(salt(8))).toBe(2 ** 10);
+    expect(await cost(undefined)).toBe(2 ** 10);
+  });
+
+  it('a right password is not topped up (Django hardens only failures)', async () => {
+    const checker = createPasswordChecker(4, () => undefined);
+    const cheap = await bcrypt.hash('pw', 4);
+    await checker.check('x', await bcrypt.hash('other', 8)); // the table holds cost 8
+    const used = process.cpuUsage();
+    await expect(checker.check('pw', cheap)).resolves.toBe(true);
+    const right = process.cpuUsage(used);
+    const used2 = process.cpuUsage();
+    await expect(checker.check('pW', cheap)).resolves.toBe(false);
+    const wrong = process.cpuUsage(used2);
+    expect(wrong.user + wrong.system).toBeGreaterThan(4 * (right.user + right.system));
+  });
+
+  it('PBKDF2: a wrong password against fewer iterations is topped up to the most seen (CPU time within 40%)', async () => {
+    const checker = createPasswordChecker(4, () => undefined);
+    const make = (iterations: number) => {
+      const salt = 'c2FsdHNhbHQ';
+      return `pbkdf2_sha256$${iterations}$${salt}$${pbkdf2Sync('pw', salt, iterations, 32, 'sha256').toString('base64')}`;
+    };
+    const few = make(10_000);
+    const many = make(300_000);
+    const cpu = async (hash: string | undefined) => {
+      const used = process.cpuUsage();
+      await expect(checker.check('guess', hash)).resolves.toBe(false);
+      const spent = process.cpuUsage(used);
+      return spent.user + spent.system;
+    };
+    await cpu(many);
+    const samples = { few: [] as number[], many: [] as number[], unknown: [] as number[] };
+    for (let i = 0; i < 5; i++) {
+      samples.few.push(await cpu(few));
+      samples.many.push(await cpu(many));
+      samples.unknown.push(await cpu(undefined));
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[2]!;
+    for (const kind of ['few', 'unknown'] as const) {
+      const ratio = median(samples[kind]) / median(samples.many);
+      expect([kind, ratio > 0.6 && ratio < 1.4]).toEqual([kind, true]);
+    }
   });
 });

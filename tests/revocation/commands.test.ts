@@ -2,75 +2,15 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Redis from 'ioredis';
 import request from 'supertest';
-import { RedisStore, SqliteStore } from '../../lib';
 import { createDemoApp } from '../../demo-app/app';
 import { SqliteUsers } from '../../demo-app/db';
-import { runCli } from '../helpers/keys';
-import { startRedisServer, type RedisServer } from '../stores/redis-server';
 
 const ROOT = join(__dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'sjwt-commands-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Three expired entries (a record, a blacklisted jti, a revoked family) and one live record. */
-async function seed(store: SqliteStore | RedisStore, now: number): Promise<void> {
-  const base = { userId: '1', type: 'refresh', issuedAt: now - 100, sessionStartedAt: now - 100 };
-  await store.record({ ...base, jti: 'a'.repeat(32), familyId: 'a'.repeat(32), expiresAt: now - 10, sessionExpiresAt: now - 10 });
-  await store.revoke('b'.repeat(32), now - 10);
-  await store.revokeFamily('c'.repeat(32), now - 10);
-  await store.record({ ...base, jti: 'd'.repeat(32), familyId: 'd'.repeat(32), expiresAt: now + 3600, sessionExpiresAt: now + 3600 });
-}
-
-describe('npx express-simplejwt flush-expired', () => {
-  it('purges a SQLite store on demand', async () => {
-    const file = join(dir, 'tokens.sqlite3');
-    const store = new SqliteStore(file, { purgeIntervalSeconds: 0 });
-    await seed(store, Math.floor(Date.now() / 1000));
-    await store.close();
-    const run = await runCli(['flush-expired', '--store', `sqlite:${file}`]);
-    expect(run.stderr).toBe('');
-    expect(run.stdout.trim()).toBe('Removed 3 expired entries.');
-    expect(run.code).toBe(0);
-    const again = await runCli(['flush-expired', '--store', `sqlite:${file}`]);
-    expect(again.stdout.trim()).toBe('Removed 0 expired entries.');
-    const reopened = new SqliteStore(file, { purgeIntervalSeconds: 0 });
-    expect(await reopened.familyOf('d'.repeat(32))).toBe('d'.repeat(32));
-    await reopened.close();
-  }, 30_000);
-
-  describe('with Redis', () => {
-    let redis: RedisServer;
-    beforeAll(async () => {
-      redis = await startRedisServer();
-    }, 130_000);
-    afterAll(async () => redis?.stop());
-
-    it('purges a Redis store on demand', async () => {
-      const client = new Redis({ host: redis.host, port: redis.port });
-      const store = new RedisStore(client, { purgeIntervalSeconds: 0 });
-      await seed(store, Math.floor(Date.now() / 1000));
-      await store.close();
-      client.disconnect();
-      const run = await runCli(['flush-expired', '--store', `redis://${redis.host}:${redis.port}/0`]);
-      expect(run.stdout.trim()).toBe('Removed 3 expired entries.');
-      expect(run.code).toBe(0);
-    }, 30_000);
-  });
-
-  it.each([
-    [[], /--store is required/],
-    [['--store', 'postgres://x'], /--store must be sqlite:<path> or redis:\/\/host:port\/db/],
-    [['--store', 'sqlite:'], /needs a path/],
-  ])('refuses %j with exit 2 and usage', async (args, message) => {
-    const run = await runCli(['flush-expired', ...args]);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(message);
-    expect(run.stderr).toMatch(/usage: express-simplejwt flush-expired/);
-    expect(run.stderr).not.toMatch(/^\s+at /m);
-  });
-});
+// `flush-expired` is tested with the other commands in tests/cli/.
 
 describe('npm run createuser -- <name>', () => {
   function createUser(name: string, input: string, db: string): Promise<{ code: number | null; out: string }> {

@@ -97,7 +97,9 @@ describe('the per-user session cap', () => {
 });
 
 describe('password change', () => {
-  it('older tokens answer password_changed; a token from the same second still works', async () => {
+  const CHANGED = { detail: "The user's password has been changed.", code: 'password_changed' };
+
+  it('older tokens answer password_changed; a token issued after the change, in the same second, works', async () => {
     const clock = manualClock(Date.UTC(2026, 0, 1, 0, 0, 0, 100));
     const changed: { at?: number } = {};
     const { app } = makeApp({ clock: clock.now, getCredentialsChangedAt: () => changed.at });
@@ -107,10 +109,105 @@ describe('password change', () => {
     const same = await login(app);
     const res = await request(app).get('/hello/').set(bearer(before.access));
     expect(res.status).toBe(401);
-    expect(res.body).toEqual({ detail: "The user's password has been changed.", code: 'password_changed' });
+    expect(res.body).toEqual(CHANGED);
     const refreshed = await request(app).post('/api/token/refresh/').send({ refresh: before.refresh });
     expect(refreshed.status).toBe(401);
     expect(refreshed.body.code).toBe('password_changed');
     expect((await request(app).get('/hello/').set(bearer(same.access))).status).toBe(200);
+    expect(decodePart(same.access, 1).credentials_changed_at).toBe(changed.at);
+  });
+
+  // Issue 14, finding 2: `iat < floor(changedAt / 1000)` let every token of the change's own second through.
+  describe('no same-second hole (issue 14, finding 2)', () => {
+    const start = Date.UTC(2026, 0, 1, 0, 0, 0, 100);
+
+    it('a session begun earlier in the second of the change ends with it: access, refresh and refresh after refresh', async () => {
+      const clock = manualClock(start);
+      const changed: { at?: number } = {};
+      const { app } = makeApp({ clock: clock.now, getCredentialsChangedAt: () => changed.at });
+      const stolen = await login(app);
+      clock.set(start + 200);
+      const thiefAccess = (await request(app).post('/api/token/refresh/').send({ refresh: stolen.refresh })).body.access as string;
+      clock.set(start + 500);
+      changed.at = clock.now(); // the owner changes the password, 0.5 s after the login, in the same second
+      clock.set(start + 550);
+      expect((await request(app).get('/hello/').set(bearer(stolen.access))).body).toEqual(CHANGED);
+      expect((await request(app).get('/hello/').set(bearer(thiefAccess))).body).toEqual(CHANGED);
+      expect((await request(app).post('/api/token/refresh/').send({ refresh: stolen.refresh })).body).toEqual(CHANGED);
+    });
+
+    it('rotation carries the claim: a thief rotating every 50 ms around the change is cut off at the change', async () => {
+      const clock = manualClock(start);
+      const changed: { at?: number } = {};
+      const { app } = makeApp({ clock: clock.now, rotateRefreshTokens: true, getCredentialsChangedAt: () => changed.at });
+      let refresh = (await login(app)).refresh;
+      for (let ms = 150; ms <= 450; ms += 50) {
+        clock.set(start + ms);
+        const res = await request(app).post('/api/token/refresh/').send({ refresh });
+        expect(res.status).toBe(200);
+        refresh = res.body.refresh as string;
+      }
+      changed.at = start + 480;
+      for (const ms of [500, 550, 1_100, 60_000]) {
+        clock.set(start + ms);
+        expect((await request(app).post('/api/token/refresh/').send({ refresh })).body).toEqual(CHANGED);
+      }
+    });
+
+    it('sliding tokens carry it too', async () => {
+      const clock = manualClock(start);
+      const changed: { at?: number } = {};
+      const { app } = makeApp({ clock: clock.now, slidingTokens: true, getCredentialsChangedAt: () => changed.at });
+      const login = await request(app).post('/api/token/sliding/').send({ username: 'vitor', password: '123' });
+      clock.set(start + 100);
+      const slid = (await request(app).post('/api/token/sliding/refresh/').send({ token: login.body.token })).body.token as string;
+      changed.at = start + 300;
+      clock.set(start + 400);
+      expect((await request(app).post('/api/token/sliding/refresh/').send({ token: slid })).body).toEqual(CHANGED);
+      expect((await request(app).get('/hello/').set(bearer(slid))).body).toEqual(CHANGED);
+    });
+
+    it('a login checked against the old password while the change lands gets a token the change has already ended', async () => {
+      const clock = manualClock(start);
+      const changed: { at?: number } = {};
+      const { app } = makeApp({
+        clock: clock.now,
+        getCredentialsChangedAt: () => changed.at,
+        // The change lands right after the kit read the (old) hash, while bcrypt is checking it.
+        getPasswordHash: (user) => {
+          const hash = user.password;
+          if (changed.at === undefined) changed.at = start + 10;
+          return hash;
+        },
+      });
+      const raced = await login(app);
+      expect((await request(app).get('/hello/').set(bearer(raced.access))).body).toEqual(CHANGED);
+      expect((await request(app).post('/api/token/refresh/').send({ refresh: raced.refresh })).body).toEqual(CHANGED);
+    });
+
+    it('a token without the claim (minted before the option, or by simplejwt) is refused when issued in the change\'s second', async () => {
+      const clock = manualClock(start);
+      const changed: { at?: number } = {};
+      const { app, auth } = makeApp({ clock: clock.now, getCredentialsChangedAt: () => changed.at });
+      const bare = auth.tokens.issuePair(auth.tokens.userClaims(1, undefined));
+      expect(decodePart(bare.access.token, 1)).not.toHaveProperty('credentials_changed_at');
+      changed.at = start + 300;
+      clock.set(start + 400);
+      expect((await request(app).get('/hello/').set(bearer(bare.access.token))).body).toEqual(CHANGED);
+      clock.set(start + 1_000);
+      const later = auth.tokens.issuePair(auth.tokens.userClaims(1, undefined));
+      expect((await request(app).get('/hello/').set(bearer(later.access.token))).status).toBe(200);
+    });
+
+    it('without getCredentialsChangedAt the tokens are unchanged on the wire; customClaims may not set the claim', async () => {
+      const { app } = makeApp();
+      const { access, refresh } = await login(app);
+      expect(Object.keys(decodePart(access, 1))).toEqual(['token_type', 'exp', 'iat', 'jti', 'user_id']);
+      expect(Object.keys(decodePart(refresh, 1))).toEqual(['token_type', 'exp', 'iat', 'jti', 'user_id']);
+      const withHook = makeApp({ getCredentialsChangedAt: () => null, customClaims: () => ({ name: 'v' }) });
+      expect(Object.keys(decodePart((await login(withHook.app)).access, 1))).toEqual(['token_type', 'exp', 'iat', 'jti', 'user_id', 'credentials_changed_at', 'name']);
+      const clash = makeApp({ getCredentialsChangedAt: () => null, customClaims: () => ({ credentials_changed_at: 0 }) });
+      expect((await request(clash.app).post('/api/token/').send({ username: 'vitor', password: '123' })).status).toBe(500);
+    });
   });
 });

@@ -203,7 +203,7 @@ export function signed(payload: Record<string, unknown> | string, header = HS256
   return forge(header, typeof payload === 'string' ? payload : JSON.stringify(payload), SECRET);
 }
 
-const MINTING = new Set(['/api/token/', '/api/token', '/api/token/refresh/', '/api/token/refresh']);
+const MINTING = new Set(['/api/token/', '/api/token', '/api/token/refresh/', '/api/token/refresh', '/api/token/sliding/', '/api/token/sliding/refresh/']);
 /** A compact JWS anywhere in a text (`{"` always encodes to `eyJ`). */
 const TOKEN_SHAPE = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/;
 /** A stack frame, or a source path with a line number. */
@@ -224,8 +224,10 @@ export function leaks(rec: Recorder): string[] {
     // Only a successful login or refresh answers tokens: the ones it just minted, never one a client presented.
     const mints = x.method === 'POST' && x.status === 200 && MINTING.has(path);
     const where = `${x.method} ${x.url.slice(0, 80)} -> ${x.status}`;
-    check(where, `${x.headers}\n${mints ? '' : x.body}`, false);
-    if (mints) check(where, x.body.replace(/"(access|refresh)":"[^"]*"/g, ''), false);
+    // In cookie mode the minted tokens ride in Set-Cookie instead of (or besides) the body.
+    const headers = mints ? x.headers.replace(/^set-cookie: .*$/m, (line) => line.replace(/=eyJ[A-Za-z0-9_.-]*/g, '=')) : x.headers;
+    check(where, `${headers}\n${mints ? '' : x.body}`, false);
+    if (mints) check(where, x.body.replace(/"(access|refresh|token)":"[^"]*"/g, ''), false);
   }
   for (const line of rec.log) check('log', line, false);
   return found;

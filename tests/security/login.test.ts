@@ -383,10 +383,8 @@ describe('brute force (OWASP Authentication cheat sheet "protect against automat
     const retryAfter = Number(limited.res.headers['retry-after']);
     expect(retryAfter).toBeGreaterThan(800);
     expect(retryAfter).toBeLessThanOrEqual(900);
-    // The proof that bcrypt did not run: no comparison, and far less CPU time than one (cost 10, the demo users').
+    // The proof that bcrypt did not run: no comparison (a count, not a timing, so a busy machine cannot fail it).
     expect(limited.compares).toBe(0);
-    const bcryptMs = failures.map((f) => f.ms).sort((a, b) => a - b)[5]!;
-    expect(limited.ms).toBeLessThan(bcryptMs / 3);
   });
 
   it('30 concurrent guesses: at most 10 reach bcrypt, the rest are 429 (no race past the limit)', async () => {
@@ -398,7 +396,10 @@ describe('brute force (OWASP Authentication cheat sheet "protect against automat
       const statuses = results.map((r) => r.status);
       expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(10);
       expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
-      expect(compare.mock.calls.length).toBeLessThanOrEqual(10);
+      // Comparisons against alice's own hash: a wrong guess also tops her cost-4 hash up to the table's cost 10 with
+      // dummy hashes (Django's harden_runtime(); issue 14, finding 7), which are no guesses.
+      const hash = table().findByUsername('alice')!.password;
+      expect(compare.mock.calls.filter(([, against]) => against === hash).length).toBeLessThanOrEqual(10);
     } finally {
       compare.mockRestore();
     }

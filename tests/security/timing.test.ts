@@ -10,7 +10,9 @@
  * more rounds, so a first verdict over 10 ms earns more batches, within a time budget.
  */
 import type { RequestListener } from 'node:http';
+import bcrypt from 'bcryptjs';
 import request from 'supertest';
+import { UserTable } from '../../demo-app/users';
 import { demo, itLeaksNothing, NO_ACCOUNT, recorder } from './harness';
 import { listen } from '../helpers/keys';
 
@@ -78,6 +80,46 @@ describe('login timing', () => {
     // The verdict, printed with both clocks when it fails.
     const report = { rounds: samples.wrong.length, ...verdict };
     expect([report, verdict.cpu.unknownVsWrong < 10 && verdict.cpu.inactiveVsWrong < 10]).toEqual([report, true]);
+  }, 60_000);
+});
+
+describe('a table of mixed bcrypt costs (issue 14, finding 7: enumeration by hash cost)', () => {
+  // The demo's users have cost 10 (bcryptRounds' default); `legacy` keeps a cost-12 hash from before a cost
+  // change. Before the fix an unknown user was checked at the cost of the last hash seen: after any cost-10 login,
+  // about 78 ms against the legacy account's 300 ms.
+  const users = new UserTable();
+  const { app } = demo(rec, { loginThrottle: false, warnings: { THROTTLE_DISABLED: false } }, users);
+  let server: Awaited<ReturnType<typeof listen>>;
+  beforeAll(async () => {
+    users.add({ id: 40, username: 'legacy', password: bcrypt.hashSync('123', 12), isActive: true });
+    server = await listen(app as RequestListener);
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  async function cpu(username: string): Promise<number> {
+    const used = process.cpuUsage();
+    const res = await request(server.base).post('/api/token/').send({ username, password: 'guess' });
+    const spent = process.cpuUsage(used);
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual(NO_ACCOUNT);
+    return (spent.user + spent.system) / 1000;
+  }
+
+  it('an unknown user, a cost-10 and a cost-12 user all cost a cost-12 check (median CPU within 25%)', async () => {
+    const kinds = ['legacy', 'vitor', 'unknown'] as const;
+    const samples: Record<(typeof kinds)[number], number[]> = { legacy: [], vitor: [], unknown: [] };
+    for (let round = 0; round < 7; round++) {
+      for (let k = 0; k < kinds.length; k++) {
+        const kind = kinds[(round + k) % kinds.length]!;
+        samples[kind].push(await cpu(kind === 'unknown' ? `nobody-${round}` : kind));
+      }
+    }
+    const legacy = median(samples.legacy);
+    const report = { legacy, vitor: median(samples.vitor), unknown: median(samples.unknown) };
+    const close = Math.abs(report.vitor - legacy) < legacy / 4 && Math.abs(report.unknown - legacy) < legacy / 4;
+    expect([report, close]).toEqual([report, true]);
   }, 60_000);
 });
 

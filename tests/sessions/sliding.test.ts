@@ -233,7 +233,7 @@ describe('sliding tokens are sessions: recorded, listed, revocable', () => {
     const { app, auth } = makeApp({ clock: clock.now, slidingTokens: true, store });
     const token = await slidingLogin(app);
     const jti = decodePart(token, 1).jti;
-    expect(await store.familyOf(jti as string)).toBe(jti);
+    expect(store.sessions('1', Math.floor(clock.now() / 1000)).map((s) => s.id)).toEqual([jti]);
     const list = await request(app).get('/api/token/sessions/').set('Authorization', `Bearer ${token}`);
     expect(list.status).toBe(200);
     expect(list.body).toEqual([
@@ -245,13 +245,18 @@ describe('sliding tokens are sessions: recorded, listed, revocable', () => {
     await auth.close();
   });
 
-  it('adopts a sliding token the store has never seen (issued before it), then revokes it normally', async () => {
-    const { app: before } = makeApp({ slidingTokens: true });
+  it('refuses a sliding token the store has never seen that predates it, unless adoptUnknownTokens', async () => {
+    const clock = manualClock(Date.UTC(2026, 5, 1, 8, 0, 0));
+    const { app: before } = makeApp({ clock: clock.now, slidingTokens: true });
     const token = await slidingLogin(before);
+    clock.advance(60);
+    const { app: wiped } = makeApp({ clock: clock.now, slidingTokens: true, store: new MemoryStore({ purgeIntervalSeconds: 0 }) });
+    expect((await slide(wiped, token)).body).toEqual(BLACKLISTED);
+
     const store = new MemoryStore({ purgeIntervalSeconds: 0 });
-    const { app } = makeApp({ slidingTokens: true, store });
+    const { app } = makeApp({ clock: clock.now, slidingTokens: true, store, adoptUnknownTokens: true });
     expect((await slide(app, token)).status).toBe(200);
-    expect(await store.familyOf(decodePart(token, 1).jti as string)).toBeDefined();
+    expect(store.sessions('1', Math.floor(clock.now() / 1000)).map((s) => s.id)).toEqual([decodePart(token, 1).jti]);
     await request(app).post('/api/token/blacklist/').send({ refresh: token });
     expect((await slide(app, token)).body).toEqual(BLACKLISTED);
   });

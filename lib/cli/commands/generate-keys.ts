@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ALGORITHMS, EDDSA_UNSUPPORTED, isAlgorithm, isHmac } from '../../keys/algorithms';
 import { jwkThumbprint, publicJwk, type JwkSet } from '../../keys/jwk';
 import type { AsymmetricAlgorithm } from '../../config/options';
@@ -33,20 +34,34 @@ function readExistingJwks(path: string): JwkSet {
 }
 
 /**
+ * Whether git would leave `path` out of a commit: true when it is ignored, or when it is not in a git work tree
+ * (or git is not installed); false only when git would offer to commit it.
+ */
+function isGitIgnored(path: string): boolean {
+  const { status } = spawnSync('git', ['check-ignore', '--quiet', '--', basename(path)], { cwd: dirname(path), stdio: 'ignore', timeout: 5000 });
+  return status !== 1; // 0 ignored, 1 not ignored, 128 not a work tree; null: no git or it timed out
+}
+
+/**
  * `generate-keys --alg ES256 [--kid k1] [--bits 2048] [--out dir]`: a key pair for RS/PS/ES signing. Without
  * `--out` the private key, public key and JWKS are printed; with it they are written as `<kid>.private.pem`
  * (mode 600), `<kid>.public.pem` and `jwks.json` (the new key added to any set already there), never
- * overwriting a file.
+ * overwriting a file, with a warning when git would commit the private key.
  */
 export const generateKeys: Command = {
   name: 'generate-keys',
   summary: 'make a key pair for RS/PS/ES signing: private and public PEM, and a JWKS',
   usage: '--alg ES256 [--kid k1] [--bits 2048] [--out dir]',
   options: {
-    alg: { type: 'string', short: 'a' },
-    kid: { type: 'string', short: 'k' },
-    bits: { type: 'string' },
-    out: { type: 'string', short: 'o' },
+    alg: { type: 'string', short: 'a', value: '<alg>', description: 'RS256/384/512, PS256/384/512 or ES256/384/512 (required)' },
+    kid: { type: 'string', short: 'k', value: '<kid>', description: "the key id (default: the key's RFC 7638 thumbprint)" },
+    bits: { type: 'string', value: '<n>', description: 'RSA modulus size, 2048 to 8192 (default 2048; RS/PS only)' },
+    out: {
+      type: 'string',
+      short: 'o',
+      value: '<dir>',
+      description: 'write <kid>.private.pem, <kid>.public.pem and jwks.json there (default: print them); warns if git would commit them',
+    },
   },
   run({ values }, io) {
     const algorithm = checkAlgorithmArg(values.alg);
@@ -88,6 +103,9 @@ export const generateKeys: Command = {
     io.err(`wrote ${privatePath} (private: keep it secret, mode 600)`);
     io.err(`wrote ${publicPath}`);
     io.err(`wrote ${jwksPath} (${jwks.keys.length} key${jwks.keys.length === 1 ? '' : 's'})`);
+    if (!isGitIgnored(privatePath)) {
+      io.err(`warning: ${privatePath} is in a git work tree and not git-ignored: add ${dir} to .gitignore so the private key is never committed`);
+    }
     io.err(`use it: keys: [{ kid: '${kid}', algorithm: '${algorithm}', signingKey: '${privatePath}', signing: true }]`);
     io.out(JSON.stringify(jwks, null, 2));
     return 0;

@@ -2,7 +2,7 @@ import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
 import { checkKeyForAlgorithm, isAlgorithm, isHmac } from '../../keys/algorithms';
-import { UsageError, type CliIo, type Command } from '../registry';
+import { readSecret, SECRET_OPTIONS, UsageError, type CliIo, type Command } from '../registry';
 
 /** `3h 2m`, `4m 12s`, `0s`: the two largest units. */
 export function formatSpan(totalSeconds: number): string {
@@ -58,6 +58,10 @@ function keyFromFile(path: string, kid: unknown): KeyObject {
   return createPublicKey({ key: match[0], format: 'jwk' });
 }
 
+/** The verdict for an HMAC token given a key file: refused before the file is read (algorithm confusion). */
+const HMAC_NEEDS_SECRET = (alg: string): string =>
+  `INVALID: refused to check ${alg} with this key (the token says ${alg} (HMAC), so it needs the secret: --secret, --secret-file or --secret -)`;
+
 /** The signature verdict, in words, and whether it is good. The secret is never printed. */
 function checkSignature(token: string, alg: unknown, secret: string | undefined, key: KeyObject | undefined): [string, boolean] {
   if (!isAlgorithm(alg)) return [`INVALID: alg ${JSON.stringify(alg)} is not one the kit accepts`, false];
@@ -66,8 +70,8 @@ function checkSignature(token: string, alg: unknown, secret: string | undefined,
   try {
     checkKeyForAlgorithm(verifier, alg, source, 'verify');
   } catch (err) {
-    const why = isHmac(alg) ? `the token says ${alg} (HMAC), so it needs --secret` : (err as Error).message;
-    return [`INVALID: refused to check ${alg} with this key (${why})`, false];
+    if (isHmac(alg)) return [HMAC_NEEDS_SECRET(alg), false];
+    return [`INVALID: refused to check ${alg} with this key (${(err as Error).message})`, false];
   }
   try {
     jwt.verify(token, verifier, { algorithms: [alg], ignoreExpiration: true, ignoreNotBefore: true });
@@ -82,33 +86,47 @@ function print(io: CliIo, label: string, value: string | undefined): void {
 }
 
 /**
- * `inspect <token> [--secret S | --key file]`: the decoded header and claims, the signature verdict, and the
- * times (`iat`, `nbf`, `exp`) with how long until expiry. Exit 0 when the signature is good or not checked, 1
- * when it is bad or the token is malformed. The secret is never printed.
+ * `inspect <token>|- [--secret S|- | --secret-file F | --key file]`: the decoded header and claims, the signature
+ * verdict, and the times (`iat`, `nbf`, `exp`) with how long until expiry. Exit 0 when the signature is good or
+ * not checked, 1 when it is bad or the token is malformed. The secret is never printed.
  */
 export const inspect: Command = {
   name: 'inspect',
   summary: 'decode a token: header, claims, signature verdict, time to expiry',
-  usage: '<token> [--secret S | --key public.pem|jwks.json]',
-  options: { secret: { type: 'string', short: 's' }, key: { type: 'string', short: 'k' } },
-  positionals: { min: 1, max: 1, name: '<token>' },
-  run({ values, positionals }, io) {
-    const token = positionals[0]!.trim();
-    const secret = values.secret === undefined ? undefined : String(values.secret);
-    if (secret !== undefined && values.key !== undefined) throw new UsageError('give --secret or --key, not both');
-    if (secret === '') throw new UsageError('--secret is empty');
+  usage: '<token>|- [--secret <secret>|- | --secret-file <path> | --key public.pem|jwks.json]',
+  options: {
+    ...SECRET_OPTIONS,
+    key: {
+      type: 'string',
+      short: 'k',
+      value: '<path>',
+      description: "check an RS/PS/ES signature with a public (or private) PEM, or a JWKS file (the key the token's kid names)",
+    },
+  },
+  positionals: { min: 1, max: 1, name: '<token>', description: 'the JWT, or "-" to read it from standard input' },
+  async run({ values, positionals }, io) {
+    if (values.key !== undefined && (values.secret !== undefined || values['secret-file'] !== undefined)) {
+      throw new UsageError('give --secret or --key, not both');
+    }
+    if (positionals[0] === '-' && values.secret === '-') throw new UsageError('standard input can hold the token or the secret, not both');
+    const secret = await readSecret(values, io);
+    const token = (positionals[0] === '-' ? await io.readStdin() : positionals[0]!).trim();
     const parts = token.split('.');
     if (parts.length !== 3) throw new Error(`not a JWT: it has ${parts.length} part${parts.length === 1 ? '' : 's'}, not 3`);
     const header = decodeJsonPart(parts[0]!, 'header');
     const claims = decodeJsonPart(parts[1]!, 'payload');
-    const key = values.key === undefined ? undefined : keyFromFile(String(values.key), header.kid);
+    const hmacWithKey = values.key !== undefined && isAlgorithm(header.alg) && isHmac(header.alg);
+    const key = values.key === undefined || hmacWithKey ? undefined : keyFromFile(String(values.key), header.kid);
     const now = io.now() / 1000;
 
     io.out(`header:    ${JSON.stringify(header)}`);
     io.out(`claims:    ${JSON.stringify(claims, null, 2).replace(/\n/g, '\n           ')}`);
     let good = true;
-    if (secret === undefined && key === undefined) {
-      print(io, 'signature', 'not checked (give --secret or --key)');
+    if (hmacWithKey) {
+      good = false;
+      print(io, 'signature', HMAC_NEEDS_SECRET(String(header.alg)));
+    } else if (secret === undefined && key === undefined) {
+      print(io, 'signature', 'not checked (give --secret, --secret-file or --key)');
     } else {
       const [verdict, ok] = checkSignature(token, header.alg, secret, key);
       good = ok;
