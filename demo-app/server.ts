@@ -4,6 +4,9 @@ import { createDemoApp } from './app';
 import { SqliteUsers } from './db';
 import { demoDbPath, kitOptionsFromEnv, parseStoreSetting, simplejwtTablesFromEnv } from './settings';
 
+/** How long a shutdown waits for the requests in flight before it cuts them. */
+const SHUTDOWN_DEADLINE_MS = 4000;
+
 function main(): void {
   const env = process.env;
   const port = Number(env.PORT ?? 8000);
@@ -90,14 +93,35 @@ Prometheus metrics (JWT_METRICS): ${base}/metrics` : ''}
     console.error(`demo-app: cannot listen on ${host}:${port}: ${err.message}`);
     process.exit(1);
   });
-  const stop = () =>
+  // Graceful shutdown, as a process manager expects (SIGTERM; Ctrl-C sends SIGINT): stop accepting, let the
+  // requests in flight finish, close the kit (limiter timers, password workers, store), then the demo's own
+  // connections. Past the deadline, whatever is still running is cut. Further signals change nothing: Ctrl-C under
+  // `npm start` delivers SIGINT twice (from the terminal and forwarded by npm).
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`demo-app: ${signal}, finishing the requests in flight (at most ${SHUTDOWN_DEADLINE_MS / 1000} s)`);
+    const deadline = setTimeout(() => {
+      console.error(`demo-app: requests still running after ${SHUTDOWN_DEADLINE_MS / 1000} s, closing them`);
+      server.closeAllConnections();
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    // Keep-alive connections that finish their request during the shutdown are closed as soon as they are idle.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
     server.close(() => {
-      void auth.close().finally(() => {
-        redis?.disconnect();
-        users.close();
-        process.exit(0);
-      });
+      clearInterval(sweep);
+      void auth
+        .close()
+        .catch((err: unknown) => console.error(`demo-app: closing the kit failed: ${(err as Error).message}`))
+        .finally(() => {
+          redis?.disconnect();
+          users.close();
+          clearTimeout(deadline);
+          process.exit(0);
+        });
     });
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

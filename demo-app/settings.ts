@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Algorithm, CookieOptions, Options } from '../lib';
+import { parseDuration, parseDurationMs } from '../lib/config/duration';
 import type { DemoUser } from './users';
 
 /** The demo database: `DEMO_DB`, default `demo-app/demo.sqlite3`. */
@@ -65,6 +66,22 @@ export function simplejwtTablesFromEnv(env: NodeJS.ProcessEnv, store: StoreSetti
   return on;
 }
 
+/**
+ * `JWT_REUSE_INTERVAL`: how long after a rotation the old refresh token may come back (a client's retry) without
+ * counting as reuse, as a duration (`30s`, `2m`; a bare number is seconds; `0` is the kit's default, none).
+ */
+export function parseReuseInterval(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (/^0+$/.test(value.trim())) return 0;
+  return parseDuration(value, 'JWT_REUSE_INTERVAL');
+}
+
+/** `JWT_STORE_TIMEOUT`: the bound on one token-store call, as a duration (`500ms`, `2s`; a bare number is seconds). */
+export function parseStoreTimeout(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  return parseDurationMs(value, 'JWT_STORE_TIMEOUT');
+}
+
 /** The kit options the demo's environment switches set (undefined: the kit's default). */
 export function kitOptionsFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): Partial<Options<DemoUser>> {
   const throttle = env.JWT_LOGIN_THROTTLE;
@@ -87,6 +104,8 @@ export function kitOptionsFromEnv(argv: readonly string[], env: NodeJS.ProcessEn
     slidingTokens: bool(env, 'JWT_SLIDING_TOKENS'),
     refreshByBearer: bool(env, 'JWT_REFRESH_BY_BEARER'),
     cookies: parseCookieSetting(env.JWT_COOKIES),
+    reuseInterval: parseReuseInterval(env.JWT_REUSE_INTERVAL),
+    storeTimeoutMs: parseStoreTimeout(env.JWT_STORE_TIMEOUT),
   };
   for (const key of Object.keys(options) as (keyof typeof options)[]) {
     if (options[key] === undefined) delete options[key];

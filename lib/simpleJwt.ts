@@ -7,6 +7,7 @@ import { createJwksHandler } from './http/jwks';
 import { createOpenApiDocument, type OpenApiDocument, type OpenApiOptions } from './http/openapi';
 import { createErrorRenderer } from './http/respond';
 import { createTokenRouter } from './http/router';
+import { createLoginLimiter } from './http/throttle';
 import { verifyOnlyRouter } from './http/verifyOnly';
 import type { JwkSet } from './keys/jwk';
 import { createPasswordChecker } from './passwords/bcrypt';
@@ -60,7 +61,11 @@ export interface SimpleJwt<U = any> {
   store: TokenStore;
   /** Ends every session of a user and every token issued to them until now ("log out everywhere"). */
   revokeUser: (userId: string | number) => Promise<void>;
-  /** Closes the store (timers, connections) so the process can exit. */
+  /**
+   * Releases what the kit holds so the process can exit: the login limiter's timers, a password pool made for
+   * this kit (`passwordHashing`), and the token store (`store.close()`: timers, connections). Idempotent: later
+   * calls return the first call's promise. Call it after `server.close()` has let requests in flight finish.
+   */
   close: () => Promise<void>;
   /** The public JWK set (RFC 7517) of the configured RS/PS/ES keys; never a secret or private member, never an HMAC key. */
   jwks: () => JwkSet;
@@ -97,10 +102,12 @@ export function simpleJwt<U = any>(options: Options<U>): SimpleJwt<U> {
   const cookies = config.cookies && createCookieTransport(config.cookies, tokens.now);
   const authenticate = createAuthenticate(config, tokens, renderError, cookies);
   const requireAuth = authenticate();
-  const tokenRouter = createTokenRouter(config, tokens, sessions, passwords, requireAuth, renderError, cookies);
+  const limiter = createLoginLimiter(config);
+  const tokenRouter = createTokenRouter(config, tokens, sessions, passwords, requireAuth, renderError, cookies, limiter);
   const ready = config.store.init?.();
   if (ready) ready.catch((err: unknown) => config.logger.error(`[express-simplejwt] store init failed: ${String((err as Error)?.message ?? err)}`));
   const jwksJson = JSON.stringify(config.keys.jwks);
+  let closing: Promise<void> | undefined;
   return {
     router: (tokens.canSign ? tokenRouter : verifyOnlyRouter(tokenRouter, renderError)) as RequestHandler,
     adminRouter: createAdminRouter(config, sessions, requireAuth, renderError) as RequestHandler,
@@ -124,8 +131,13 @@ export function simpleJwt<U = any>(options: Options<U>): SimpleJwt<U> {
     events: config.events,
     store: config.store,
     revokeUser: (userId) => sessions.revokeUser(String(userId)),
-    close: async () => {
-      await config.store.close?.();
+    close: () => {
+      closing ??= (async () => {
+        await limiter?.close();
+        if (config.ownsHashingPool) await config.hashingPool.close();
+        await config.store.close?.();
+      })();
+      return closing;
     },
     jwks: () => JSON.parse(jwksJson) as JwkSet,
     jwksHandler: createJwksHandler(config.keys.jwks, renderError),

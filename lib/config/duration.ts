@@ -59,3 +59,24 @@ export function formatDuration(seconds: number): string {
   }
   return `${seconds}s`;
 }
+
+const UNIT_MS: Record<string, number> = { ms: 1, msec: 1, msecs: 1, millisecond: 1, milliseconds: 1 };
+
+/**
+ * Parses a duration into whole milliseconds, for timeouts shorter than a second: everything `parseDuration`
+ * takes (a bare number is seconds) plus milliseconds (`'500ms'`).
+ *
+ * @example
+ * parseDurationMs('500ms', 'JWT_STORE_TIMEOUT') // 500
+ * parseDurationMs('2s', 'JWT_STORE_TIMEOUT') // 2000
+ */
+export function parseDurationMs(value: unknown, optionName: string): number {
+  const match = typeof value === 'string' ? DURATION_RE.exec(value.trim()) : null;
+  const unit = match?.[2]?.toLowerCase() ?? '';
+  const factor = UNIT_MS[unit] ?? (unit === '' ? 1000 : (UNIT_SECONDS[unit] ?? 0) * 1000);
+  const ms = typeof value === 'number' ? value * 1000 : match && factor > 0 ? Number(match[1]) * factor : NaN;
+  if (!Number.isFinite(ms) || ms <= 0 || !Number.isInteger(ms)) {
+    throw new TypeError(`"${optionName}" must be a positive duration such as '500ms', '2s' or a number of seconds (got ${JSON.stringify(value)})`);
+  }
+  return ms;
+}

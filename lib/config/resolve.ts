@@ -16,7 +16,7 @@ import {
 import { resolveCookieOptions, type CookieConfig } from '../http/cookies';
 import { MAX_LIFETIME, type Lifetimes } from '../tokens/lifetimes';
 import { MemoryStore } from '../stores/memory';
-import { createHashingPool, sharedHashingPool, type BcryptCompare } from '../passwords/pool';
+import { createHashingPool, sharedHashingPool, type BcryptCompare, type HashingPool } from '../passwords/pool';
 import { assertStore, type TokenStore } from '../stores/types';
 import { parseRate, type Rate } from './rate';
 import { createWarner, type Logger, type WarningCode } from './warnings';
@@ -82,6 +82,10 @@ export interface Config<U = any> {
   bcryptRounds: number;
   /** bcrypt comparisons: the shared worker pool, a custom one, or the main thread. */
   bcryptCompare: BcryptCompare;
+  /** The pool behind `bcryptCompare` (its capacity is checked before the login limiter). */
+  hashingPool: HashingPool;
+  /** Whether this kit made `hashingPool` (and `close()` stops it); the process-wide shared pool is never stopped. */
+  ownsHashingPool: boolean;
   clock: () => number;
   logger: Logger;
   /** The kit's event emitter (`auth.events`). */
@@ -325,9 +329,9 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
   const reuseInterval = options.reuseInterval === undefined || options.reuseInterval === 0 ? 0 : parseDuration(options.reuseInterval, 'reuseInterval');
 
   const hashing = options.passwordHashing;
-  let bcryptCompare: BcryptCompare;
-  if (hashing === undefined) bcryptCompare = sharedHashingPool().compare;
-  else if (hashing === false) bcryptCompare = createHashingPool({ threads: 0, maxPending: Number.MAX_SAFE_INTEGER }).compare;
+  let hashingPool: HashingPool;
+  if (hashing === undefined) hashingPool = sharedHashingPool();
+  else if (hashing === false) hashingPool = createHashingPool({ threads: 0, maxPending: Number.MAX_SAFE_INTEGER });
   else if (typeof hashing === 'object' && hashing !== null) {
     const { threads, maxPending } = hashing;
     if (threads !== undefined && (!Number.isSafeInteger(threads) || threads < 0 || threads > 64)) {
@@ -336,7 +340,7 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
     if (maxPending !== undefined && (!Number.isSafeInteger(maxPending) || maxPending < 1)) {
       throw new TypeError(`"passwordHashing.maxPending" must be a positive whole number (got ${String(maxPending)})`);
     }
-    bcryptCompare = createHashingPool(hashing).compare;
+    hashingPool = createHashingPool(hashing);
   } else {
     throw new TypeError('"passwordHashing" must be { threads?, maxPending? } or false');
   }
@@ -395,7 +399,9 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
     loginThrottle,
     bodyLimit,
     bcryptRounds,
-    bcryptCompare,
+    bcryptCompare: hashingPool.compare,
+    hashingPool,
+    ownsHashingPool: hashing !== undefined,
     clock,
     logger,
     events,

@@ -22,7 +22,7 @@ import type { TokenService } from '../tokens/service';
 import type { TokenClaims } from '../tokens/codec';
 import { readBody, stringFields, type Body } from './body';
 import { describeError, sendJson, type ErrorRenderer } from './respond';
-import { createLoginThrottle } from './throttle';
+import type { LoginAttempt, LoginLimiter } from './throttle';
 
 /** Headers on every answer of the token endpoints: tokens must not be cached (RFC 6749 §5.1). */
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
@@ -102,10 +102,10 @@ export function createTokenRouter(
   passwords: PasswordChecker,
   requireAuth: (req: Request, res: Response, next: NextFunction) => void,
   renderError: ErrorRenderer,
-  cookies?: CookieTransport,
+  cookies: CookieTransport | undefined,
+  limiter: LoginLimiter | undefined,
 ) {
   const { usernameField, bodyLimit, isUserActive, getUserId, getPasswordHash, logger } = config;
-  const throttleLogin = createLoginThrottle(config);
   const refreshInBody = !cookies || cookies.config.refreshInBody;
   const accessInBody = !cookies || cookies.config.accessInBody;
   const accessCookie = cookies?.config.access === true;
@@ -186,24 +186,33 @@ export function createTokenRouter(
     return { user, credentials };
   }
 
-  /** Throttle, then credentials: the user, or the one "no active account" error for every failure. */
+  /**
+   * Capacity and throttle, then credentials: the user, or the one "no active account" error for every failure.
+   * Only that error counts against the limiter.
+   */
   async function logIn(req: Request, res: Response, body: Body): Promise<Credentials & { username: string }> {
     const fields = stringFields(body, [usernameField, 'password']);
     const username = fields[usernameField]!;
-    if (throttleLogin) {
+    let attempt: LoginAttempt | undefined;
+    if (limiter) {
       try {
-        await throttleLogin(req, res, username);
+        attempt = await limiter.begin(req, res, username);
       } catch (err) {
         if (err instanceof ThrottledError) loginFailed(req, username, 'throttled');
         throw err;
       }
     }
-    const outcome = await checkCredentials(req, username, fields.password!);
-    if ('reason' in outcome) {
-      loginFailed(req, username, outcome.reason);
-      throw new NoActiveAccountError();
+    try {
+      const outcome = await checkCredentials(req, username, fields.password!);
+      if ('reason' in outcome) {
+        loginFailed(req, username, outcome.reason);
+        await attempt?.failed();
+        throw new NoActiveAccountError();
+      }
+      return { ...outcome, username };
+    } finally {
+      attempt?.end();
     }
-    return { ...outcome, username };
   }
 
   /** Records the new session; a refusal by the per-user cap is a failed login for `onLoginFailed`. */

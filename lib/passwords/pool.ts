@@ -120,7 +120,12 @@ export function createHashingPool(options: HashingPoolOptions = {}) {
     await Promise.all(stopping);
   }
 
-  return { compare, close, threads, maxPending };
+  /** Whether a comparison started now would be accepted (fewer than `maxPending` running or queued). */
+  function hasCapacity(): boolean {
+    return pending < maxPending;
+  }
+
+  return { compare, close, hasCapacity, threads, maxPending };
 }
 
 export type HashingPool = ReturnType<typeof createHashingPool>;

@@ -18,12 +18,12 @@ export interface Demo {
 }
 
 /**
- * Starts the demo exactly as `npm start` does (tsx demo-app/server.ts), on a free port, with its own SQLite file
+ * Starts the demo exactly as `npm start` does (`node --import tsx demo-app/server.ts`), on a free port, with its own SQLite file
  * (`DEMO_DB` in a temp directory) unless the test sets one. Empty env values unset what the runner's own
  * environment may hold (`JWT_SECRET`, ...). Rejects with the demo's output when it exits before listening.
  */
 export function startDemo(args: string[], env: Record<string, string>): Promise<Demo> {
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'demo-app/server.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'demo-app/server.ts', ...args], {
     cwd: ROOT,
     env: {
       ...process.env,
