@@ -160,7 +160,8 @@ export function createSessionManager(config: Config, tokens: TokenService) {
       jti,
       userId: userIdOf(claims),
       issuedAt: typeof claims.iat === 'number' ? claims.iat : 0,
-      mustBeKnown: recorded && !config.adoptUnknownTokens,
+      // Only an issuer records sessions: a verify-only kit (a public key or a remote JWKS) knows none of them.
+      mustBeKnown: recorded && tokens.canSign && !config.adoptUnknownTokens,
     };
     const revoked = guard('isRevoked', () => store.isRevoked(query));
     if (isThenable(revoked)) {
