@@ -694,7 +694,10 @@ function memoryMarkdown(rows: MemoryRow[]): string {
 }
 
 async function main(): Promise<void> {
-  console.log(`express-simplejwt bench (${QUICK ? 'quick' : 'full'}): ${TIMING.warmup} s warm-up + ${TIMING.duration} s per row`);
+  console.log(
+    `express-simplejwt bench (${QUICK ? 'quick' : 'full'}): /hello/ side by side in ${ROUND_TIMING.rounds} rounds of ` +
+      `${ROUND_TIMING.warmup} s warm-up + ${ROUND_TIMING.duration} s per row; other rows ${TIMING.warmup} s warm-up + ${TIMING.duration} s`,
+  );
   // A private redis-server for the RedisStore rows; its URL reaches the server processes through the environment.
   const redis = await startRedisServer();
   process.env.BENCH_REDIS_URL = `redis://${redis.host}:${redis.port}`;
