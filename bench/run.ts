@@ -1,16 +1,20 @@
 /**
- * The benchmark: `npm run bench [-- --quick] [-- --out file.md] [-- --profile]`.
+ * The benchmark: `npm run bench [-- --quick] [-- --out file.md] [-- --profile] [-- --rounds-only]`.
  *
  * Each row starts `bench/servers/hello.ts` (compiled as the kit ships, see `buildServer()`) in a child process
  * so autocannon, here, never shares the server's event loop, measures it with autocannon (warm-up, then a fixed
- * duration) and stops it. Consecutive rows that
- * name the same `ServerSpec` object share one server process. Then the targets are checked and a micro
- * benchmark of jsonwebtoken's sign/verify runs in this process.
+ * duration) and stops it. First the `/hello/` rows of `ROUNDS` (bare Express, one token, many distinct tokens)
+ * run side by side: each in a server of its own, all measured in turn, round after round, so that other work on
+ * the machine weighs on them alike; each gets the median of its rounds and the median (and range) of its ratios
+ * to bare Express in the same round. Then the other rows, one after another; consecutive rows that name the same
+ * `ServerSpec` object share one server process. Then the targets are checked and a micro benchmark of
+ * jsonwebtoken's sign/verify runs in this process.
  *
  * `--quick` is the CI smoke test: short runs, same table, exit 0 whatever the targets say (but 1 if a row got
  * non-2xx answers or errors, which means the harness is broken). The full run also writes a Markdown report
  * (default bench/RESULTS.md) and exits 1 when a target is missed. `--profile` runs the servers under
- * `node --cpu-prof` and leaves the profiles in bench/profiles/.
+ * `node --cpu-prof` and leaves the profiles in bench/profiles/. `--rounds-only` runs the rounds of `ROUNDS` and
+ * their targets only (the cost of verifying a token, quickly), and writes no report.
  */
 import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -22,6 +26,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import jwt from 'jsonwebtoken';
 import ts from 'typescript';
+import { simpleJwt } from '../lib';
 import { BENCH_USER, type Kind } from './shared';
 import { startRedisServer } from '../tests/stores/redis-server';
 import { startRedisCluster } from '../tests/helpers/redis-cluster';
@@ -29,9 +34,15 @@ import { startRedisCluster } from '../tests/helpers/redis-cluster';
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
 const PROFILE = args.includes('--profile');
+const ROUNDS_ONLY = args.includes('--rounds-only');
 const OUT = path.resolve(args.includes('--out') ? (args[args.indexOf('--out') + 1] ?? '') : path.join(__dirname, 'RESULTS.md'));
 /** Seconds of warm-up and of measurement per row. */
 const TIMING = QUICK ? { warmup: 0.5, duration: 1.5 } : { warmup: 3, duration: 10 };
+/**
+ * The alternating rounds of `ROUNDS`: how many, and seconds of warm-up (the first round's is `TIMING.warmup`: the
+ * servers are fresh) and of measurement per row and round.
+ */
+const ROUND_TIMING = QUICK ? { rounds: 2, warmup: 0.5, duration: 1.5 } : { rounds: 6, warmup: 1, duration: 5 };
 /** Micro benchmark: milliseconds of warm-up and of measurement per operation. */
 const MICRO_MS = QUICK ? { warmup: 30, measure: 150 } : { warmup: 300, measure: 1500 };
 const SECRET = randomBytes(48).toString('base64url');
@@ -65,6 +76,11 @@ interface Load {
   body?: string;
   /** Rotation: each request presents a refresh token no other request used (a closed loop of successors). */
   chainRefresh?: true;
+  /**
+   * Each request, whichever connection sends it, presents the next of these access tokens (`Authorization:
+   * Bearer`), round-robin: with more tokens than the verified-token cache holds, every request is a miss.
+   */
+  bearers?: readonly string[];
 }
 
 /** One row of the table. */
@@ -82,6 +98,12 @@ interface Scenario {
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const hello = (s: Session): Load => ({ path: '/hello/', headers: { authorization: `Bearer ${s.access}` } });
+/**
+ * `/hello/` presenting `n` distinct valid access tokens round-robin, issued by the kit for an hour so that they
+ * outlive the rounds (`n` 1 too: the same per-request code in autocannon, so every row of `ROUNDS` costs the load
+ * generator alike).
+ */
+const helloRoundRobin = (n: number) => (): Load => ({ path: '/hello/', bearers: accessTokens(n) });
 const refresh = (s: Session): Load => ({ path: '/api/token/refresh/', method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ refresh: s.refresh }) });
 const login = (): Load => ({
   path: '/api/token/',
@@ -117,9 +139,18 @@ const OURS_LOGIN = server('ours', { BENCH_BCRYPT_ROUNDS: '10' });
  * connection to chain its own tokens: extend `Load` with autocannon's `requests` (`setupRequest` reading the
  * `refresh` that `onResponse` stored in the per-connection `context`) and log in once per connection.
  */
+/**
+ * The rows measured side by side in alternating rounds (see the header), each in a server process of its own.
+ * `bare` comes first: every other row is a ratio to it.
+ */
+const ROUNDS: Scenario[] = [
+  { id: 'bare', label: '/hello/ bare Express 5 (no auth)', server: server('bare'), load: helloRoundRobin(1) },
+  { id: 'ours', label: '/hello/ authenticate(), one token', server: OURS, load: helloRoundRobin(1) },
+  { id: 'ours-1k', label: '/hello/ authenticate(), 1k distinct tokens', server: server('ours'), load: helloRoundRobin(1_000) },
+  { id: 'ours-50k', label: '/hello/ authenticate(), 50k distinct tokens', server: server('ours'), load: helloRoundRobin(50_000) },
+];
+
 const SCENARIOS: Scenario[] = [
-  { id: 'bare', label: '/hello/ bare Express 5 (no auth)', server: server('bare'), load: hello },
-  { id: 'ours', label: '/hello/ authenticate(), memory user lookup', server: OURS, load: hello },
   { id: 'refresh', label: 'POST /api/token/refresh/, rotation off', server: OURS, load: refresh },
   { id: 'stateless', label: '/hello/ authenticate({ stateless: true })', server: server('stateless'), load: hello },
   { id: 'express-jwt', label: '/hello/ express-jwt 8', server: server('express-jwt'), load: hello },
@@ -158,10 +189,16 @@ interface Result {
   timeouts: number;
   cpuShare: number;
   cpuPerRequest: number;
+  /** Rows of `ROUNDS`: req/s of each round (the figures above are medians over the rounds). */
+  rounds?: number[];
+  /** Rows of `ROUNDS`: the ratio to bare Express in each round. */
+  ratios?: number[];
 }
 
 interface Target {
   label: string;
+  /** The rows `value` reads. */
+  rows: string[];
   value: (r: Record<string, Result>) => number;
   /** `min`: value must be at least `limit`; `max`: at most. */
   kind: 'min' | 'max';
@@ -169,18 +206,24 @@ interface Target {
   unit: string;
 }
 
-const rpsRatio = (a: string, b: string) => (r: Record<string, Result>) => r[a]!.rps / r[b]!.rps;
+const rpsRatio = (a: string, b: string): Pick<Target, 'rows' | 'value'> => ({ rows: [a, b], value: (r) => r[a]!.rps / r[b]!.rps });
+/** Median over the rounds of `a`'s req/s over `b`'s in the same round (rows of `ROUNDS`). */
+const roundRatio = (a: string, b: string): Pick<Target, 'rows' | 'value'> => ({
+  rows: [a, b],
+  value: (r) => median(r[a]!.rounds!.map((rps, i) => rps / r[b]!.rounds![i]!)),
+});
 
 const TARGETS: Target[] = [
-  { label: 'authenticate() /hello/ vs bare', value: rpsRatio('ours', 'bare'), kind: 'min', limit: 0.9, unit: '' },
-  { label: 'stateless /hello/ vs bare', value: rpsRatio('stateless', 'bare'), kind: 'min', limit: 0.9, unit: '' },
-  { label: 'authenticate() vs express-jwt', value: rpsRatio('ours', 'express-jwt'), kind: 'min', limit: 4, unit: 'x' },
-  { label: 'authenticate() vs passport-jwt', value: rpsRatio('ours', 'passport-jwt'), kind: 'min', limit: 4, unit: 'x' },
-  { label: 'refresh (rotation off) vs bare', value: rpsRatio('refresh', 'bare'), kind: 'min', limit: 0.5, unit: '' },
-  { label: '/hello/ p99 under login load vs idle', value: (r) => r.loaded!.p99 / r.idle!.p99, kind: 'max', limit: 3, unit: 'x' },
-  { label: 'revocation on, MemoryStore vs bare', value: rpsRatio('revoke-memory', 'bare'), kind: 'min', limit: 0.85, unit: '' },
-  { label: 'revocation on, SqliteStore vs bare', value: rpsRatio('revoke-sqlite', 'bare'), kind: 'min', limit: 0.85, unit: '' },
-  { label: 'refresh, rotation on, SqliteStore vs bare', value: rpsRatio('rotate-sqlite', 'bare'), kind: 'min', limit: 0.25, unit: '' },
+  { label: 'authenticate() /hello/ vs bare', ...roundRatio('ours', 'bare'), kind: 'min', limit: 0.9, unit: '' },
+  { label: '50k distinct tokens vs one token', ...roundRatio('ours-50k', 'ours'), kind: 'min', limit: 0.9, unit: '' },
+  { label: 'stateless /hello/ vs bare', ...rpsRatio('stateless', 'bare'), kind: 'min', limit: 0.9, unit: '' },
+  { label: 'authenticate() vs express-jwt', ...rpsRatio('ours', 'express-jwt'), kind: 'min', limit: 4, unit: 'x' },
+  { label: 'authenticate() vs passport-jwt', ...rpsRatio('ours', 'passport-jwt'), kind: 'min', limit: 4, unit: 'x' },
+  { label: 'refresh (rotation off) vs bare', ...rpsRatio('refresh', 'bare'), kind: 'min', limit: 0.5, unit: '' },
+  { label: '/hello/ p99 under login load vs idle', rows: ['loaded', 'idle'], value: (r) => r.loaded!.p99 / r.idle!.p99, kind: 'max', limit: 3, unit: 'x' },
+  { label: 'revocation on, MemoryStore vs bare', ...rpsRatio('revoke-memory', 'bare'), kind: 'min', limit: 0.85, unit: '' },
+  { label: 'revocation on, SqliteStore vs bare', ...rpsRatio('revoke-sqlite', 'bare'), kind: 'min', limit: 0.85, unit: '' },
+  { label: 'refresh, rotation on, SqliteStore vs bare', ...rpsRatio('rotate-sqlite', 'bare'), kind: 'min', limit: 0.25, unit: '' },
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -286,6 +329,25 @@ async function loginMany(url: string, n: number): Promise<string[]> {
   return tokens;
 }
 
+/** Tokens issued by `accessTokens()`, by count. */
+const issuedTokens = new Map<number, string[]>();
+
+/**
+ * `n` distinct access tokens for the bench user, issued by the kit with the servers' secret, as its login would
+ * issue them but for an hour (so they outlive the run); made once per `n`.
+ */
+function accessTokens(n: number): string[] {
+  let tokens = issuedTokens.get(n);
+  if (!tokens) {
+    const kit = simpleJwt({ secret: SECRET, findUserById: () => undefined, loginThrottle: false, warnings: false });
+    const claims = kit.tokens.userClaims(BENCH_USER.id, undefined);
+    tokens = Array.from({ length: n }, () => kit.tokens.accessFrom(claims, 3600).token);
+    void kit.close();
+    issuedTokens.set(n, tokens);
+  }
+  return tokens;
+}
+
 /** Tokens for a fresh server: ours through the kit's login, the others signed with jsonwebtoken alike. */
 async function openSession(kind: Kind, url: string, cpu: Session['cpu']): Promise<Session> {
   if (kind === 'ours' || kind === 'stateless') {
@@ -303,13 +365,36 @@ async function openSession(kind: Kind, url: string, cpu: Session['cpu']): Promis
 // ---------------------------------------------------------------------------------------------------------------
 // Measuring
 
+/** Where each `Load.bearers` list goes on: the next round goes on from there, not from its first token. */
+const bearerCursors = new WeakMap<readonly string[], number>();
+
 /**
  * Runs autocannon: a warm-up, then the measured run. Throws on a non-2xx answer or a connection error (the row
  * would be meaningless); timeouts are a result (a starved server), not an error. A background load runs once
  * for warm-up + duration, so it covers the whole measurement.
  */
-async function measure(session: Session, load: Load, connections: number, role: 'alone' | 'shared' | 'background'): Promise<Result> {
+async function measure(
+  session: Session,
+  load: Load,
+  connections: number,
+  role: 'alone' | 'shared' | 'background',
+  timing: { warmup: number; duration: number } = TIMING,
+): Promise<Result> {
   const options: autocannon.Options = { url: session.url + load.path, method: load.method ?? 'GET', headers: load.headers, body: load.body, connections };
+  const { bearers } = load;
+  if (bearers) {
+    options.requests = [
+      {
+        method: options.method,
+        path: load.path,
+        setupRequest: (req) => {
+          const next = bearerCursors.get(bearers) ?? 0;
+          bearerCursors.set(bearers, (next + 1) % bearers.length);
+          return { ...req, headers: { ...load.headers, authorization: `Bearer ${bearers[next]!}` } };
+        },
+      },
+    ];
+  }
   let refill = async () => {};
   if (load.chainRefresh) {
     // A closed loop of refresh tokens: every request takes one, every answer gives its successor back, so no token
@@ -333,11 +418,11 @@ async function measure(session: Session, load: Load, connections: number, role: 
   }
   if (role !== 'background') {
     await refill();
-    await autocannon({ ...options, duration: TIMING.warmup });
+    await autocannon({ ...options, duration: timing.warmup });
   }
   await refill();
   const cpuBefore = role === 'alone' ? await session.cpu() : NaN;
-  const result = await autocannon({ ...options, duration: role === 'background' ? TIMING.warmup + TIMING.duration : TIMING.duration });
+  const result = await autocannon({ ...options, duration: role === 'background' ? timing.warmup + timing.duration : timing.duration });
   const cpu = role === 'alone' ? (await session.cpu()) - cpuBefore : NaN;
   const { non2xx, errors, timeouts } = result;
   // Under a login storm the kit sheds load with 503 server_busy (the bcrypt pool's cap): a result, not a failure.
@@ -363,6 +448,55 @@ interface Row {
   result: Result;
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** A row of `ROUNDS`: the median of each figure over its rounds, and its ratio to bare Express in each round. */
+function overRounds(measured: readonly Result[], bare: readonly Result[]): Result {
+  const mid = (pick: (r: Result) => number) => median(measured.map(pick));
+  return {
+    rps: mid((r) => r.rps),
+    p50: mid((r) => r.p50),
+    p99: mid((r) => r.p99),
+    timeouts: measured.reduce((sum, r) => sum + r.timeouts, 0),
+    cpuShare: mid((r) => r.cpuShare),
+    cpuPerRequest: mid((r) => r.cpuPerRequest),
+    rounds: measured.map((r) => r.rps),
+    ratios: measured.map((r, i) => r.rps / bare[i]!.rps),
+  };
+}
+
+/**
+ * The rows of `ROUNDS` side by side: a server process each, all started first; then `ROUND_TIMING.rounds` rounds,
+ * each measuring every row once, in an order that turns by one row each round.
+ */
+async function runRounds(): Promise<{ id: string; label: string; result: Result }[]> {
+  const started: ChildProcess[] = [];
+  const running: { scenario: Scenario; session: Session; load: Load; measured: Result[] }[] = [];
+  try {
+    for (const scenario of ROUNDS) {
+      const { child, url, cpu } = await startServer(scenario.server);
+      started.push(child);
+      const session = await openSession(scenario.server.kind, url, cpu);
+      running.push({ scenario, session, load: scenario.load(session), measured: [] });
+    }
+    for (let round = 0; round < ROUND_TIMING.rounds; round++) {
+      const timing = { warmup: round === 0 ? TIMING.warmup : ROUND_TIMING.warmup, duration: ROUND_TIMING.duration };
+      for (let k = 0; k < running.length; k++) {
+        const row = running[(k + round) % running.length]!;
+        row.measured.push(await measure(row.session, row.load, row.scenario.connections ?? 32, 'alone', timing));
+      }
+    }
+  } finally {
+    for (const child of started) await stopServer(child);
+  }
+  const bare = running[0]!.measured;
+  return running.map(({ scenario, measured }) => ({ id: scenario.id, label: scenario.label, result: overRounds(measured, bare) }));
+}
+
 async function runScenarios(): Promise<{ results: Record<string, Result>; rows: Row[] }> {
   const results: Record<string, Result> = {};
   const rows: Row[] = [];
@@ -370,6 +504,11 @@ async function runScenarios(): Promise<{ results: Record<string, Result>; rows: 
     rows.push({ label, result });
     printRow(label, result, results.bare);
   };
+  for (const { id, label, result } of await runRounds()) {
+    results[id] = result;
+    report(label, result);
+  }
+  if (ROUNDS_ONLY) return { results, rows };
   let current: { spec: ServerSpec; child: ChildProcess; session: Session } | undefined;
   try {
     for (const scenario of SCENARIOS) {
@@ -448,19 +587,29 @@ function micro(): MicroRow[] {
 
 const fixed = (n: number, digits = 1) => (n === Infinity ? '∞' : Number.isNaN(n) ? '' : n.toFixed(digits));
 const percent = (n: number) => (Number.isNaN(n) ? '' : `${(n * 100).toFixed(0)}%`);
-const timeoutNote = (r: Result) => (r.timeouts > 0 ? `${r.timeouts} timed out` : '');
+/** The spread of a `ROUNDS` row's ratios to bare Express, and its timeouts. */
+const rowNote = (r: Result) =>
+  [
+    r.ratios && r.ratios.length > 1 ? `rounds ${fixed(Math.min(...r.ratios), 2)}–${fixed(Math.max(...r.ratios), 2)}` : '',
+    r.timeouts > 0 ? `${r.timeouts} timed out` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+/** The ratio to bare Express: a `ROUNDS` row's median over its rounds, any other row's against bare's median. */
+const ratioToBare = (r: Result, bare: Result) => (r.ratios ? median(r.ratios) : r.rps / bare.rps);
 
 const COLUMNS = ['req/s', 'p50 ms', 'p99 ms', 'vs bare', 'srv CPU', 'CPU µs/req'];
 const COLUMN_WIDTHS = COLUMNS.map((c) => Math.max(8, c.length));
 
 function printRow(label: string, r: Result, bare: Result | undefined): void {
-  const ratio = bare ? fixed(r.rps / bare.rps, 2) : '';
+  const ratio = r.ratios || bare ? fixed(ratioToBare(r, bare!), 2) : '';
   const cells = [fixed(r.rps, 0), fixed(r.p50), fixed(r.p99), ratio, percent(r.cpuShare), fixed(r.cpuPerRequest, 0)];
-  console.log(`${label.padEnd(46)} ${cells.map((c, i) => c.padStart(COLUMN_WIDTHS[i]!)).join(' ')}  ${timeoutNote(r)}`);
+  console.log(`${label.padEnd(46)} ${cells.map((c, i) => c.padStart(COLUMN_WIDTHS[i]!)).join(' ')}  ${rowNote(r)}`);
 }
 
 function checkTargets(results: Record<string, Result>) {
-  return TARGETS.map((t) => {
+  const measured = ROUNDS_ONLY ? TARGETS.filter((t) => t.rows.every((id) => id in results)) : TARGETS;
+  return measured.map((t) => {
     const value = t.value(results);
     const pass = t.kind === 'min' ? value >= t.limit : value <= t.limit;
     const shown = `${fixed(value, 2)}${t.unit}`;
@@ -476,7 +625,11 @@ function markdown(rows: Row[], targets: ReturnType<typeof checkTargets>, microRo
     '',
     `Generated by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ` +
       `${cpus.length} cores, Node ${process.version}, ${os.platform()} ${os.release()}.`,
-    `Each row: its own server process, autocannon from the runner process, ${TIMING.warmup} s warm-up then ${TIMING.duration} s; ` +
+    `The first ${ROUNDS.length} rows: a server process each, measured side by side in ${ROUND_TIMING.rounds} alternating rounds ` +
+      `(${ROUND_TIMING.warmup} s warm-up, ${TIMING.warmup} s in the first round, then ${ROUND_TIMING.duration} s), each request presenting the ` +
+      'next of that many distinct valid access tokens, round-robin; figures are medians over the rounds, the ratio is the median ' +
+      'of the ratios to bare Express in the same round, with their range. ' +
+      `Other rows: their own server process, autocannon from the runner process, ${TIMING.warmup} s warm-up then ${TIMING.duration} s; ` +
       '32 connections; logins 1 (bcrypt is CPU-bound, so more only queues). Latency in ms as autocannon reports it; ' +
       '∞: at least that share of requests timed out (10 s) or none completed. ' +
       'srv CPU: the server process\'s CPU time over wall time (100% = one core); CPU µs/req: its CPU per request, ' +
@@ -486,8 +639,8 @@ function markdown(rows: Row[], targets: ReturnType<typeof checkTargets>, microRo
     `| Row | ${COLUMNS.join(' | ')} | |`,
     `| --- | ${COLUMNS.map(() => '---:').join(' | ')} | --- |`,
     ...rows.map(({ label, result: r }) => {
-      const cells = [fixed(r.rps, 0), fixed(r.p50), fixed(r.p99), fixed(r.rps / bare.rps, 2), percent(r.cpuShare), fixed(r.cpuPerRequest, 0)];
-      return `| ${label.trim()} | ${cells.join(' | ')} | ${timeoutNote(r)} |`;
+      const cells = [fixed(r.rps, 0), fixed(r.p50), fixed(r.p99), fixed(ratioToBare(r, bare), 2), percent(r.cpuShare), fixed(r.cpuPerRequest, 0)];
+      return `| ${label.trim()} | ${cells.join(' | ')} | ${rowNote(r)} |`;
     }),
     '',
     '| Target | Measured | Goal | |',
@@ -547,7 +700,10 @@ function memoryMarkdown(rows: MemoryRow[]): string {
 }
 
 async function main(): Promise<void> {
-  console.log(`express-simplejwt bench (${QUICK ? 'quick' : 'full'}): ${TIMING.warmup} s warm-up + ${TIMING.duration} s per row`);
+  console.log(
+    `express-simplejwt bench (${QUICK ? 'quick' : 'full'}): /hello/ side by side in ${ROUND_TIMING.rounds} rounds of ` +
+      `${ROUND_TIMING.warmup} s warm-up + ${ROUND_TIMING.duration} s per row; other rows ${TIMING.warmup} s warm-up + ${TIMING.duration} s`,
+  );
   // A private redis-server for the RedisStore rows; its URL reaches the server processes through the environment.
   const redis = await startRedisServer();
   process.env.BENCH_REDIS_URL = `redis://${redis.host}:${redis.port}`;
@@ -572,6 +728,7 @@ async function runAll(): Promise<void> {
   const targets = checkTargets(results);
   console.log('\ntargets');
   for (const t of targets) console.log(`${t.pass ? 'PASS' : 'MISS'}  ${t.label.padEnd(40)} ${t.value.padStart(7)}  (${t.goal})`);
+  if (ROUNDS_ONLY) return;
 
   const microRows = micro();
   console.log('\njsonwebtoken µs/op        sign    verify');

@@ -1,6 +1,6 @@
 import { createSecretKey } from 'node:crypto';
 import request from 'supertest';
-import { createCodec } from '../lib/tokens/codec';
+import { createCodec, type DecodedToken } from '../lib/tokens/codec';
 import { makeApp, manualClock, SECRET } from './helpers/app';
 import { b64url, decodePart, forge } from './helpers/jwt';
 
@@ -149,6 +149,31 @@ describe('what jsonwebtoken lets through and the kit does not', () => {
 });
 
 describe('the verified-token cache', () => {
+  it('keeps verifying every token as tokens pass through its generations, and never lets an altered one in', () => {
+    const codec = createCodec({ algorithm: 'HS256', key: createSecretKey(Buffer.from(SECRET)), leeway: 0 });
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    // More tokens than the cache holds (two generations of 5,000), presented twice round-robin: misses, then hits
+    // in the newer and the older generation, then misses again of tokens dropped with the older one.
+    const tokens = Array.from({ length: 12_000 }, (_, i) => codec.sign({ token_type: 'access', exp, jti: `j${i}`, user_id: '1' }));
+    const now = exp - 60;
+    const wrong: number[] = [];
+    for (let pass = 0; pass < 2; pass++) {
+      tokens.forEach((token, i) => {
+        const { header, claims } = codec.decode(token, now) as DecodedToken;
+        if (header.alg !== 'HS256' || claims.jti !== `j${i}` || claims.exp !== exp || Object.keys(claims).length !== 4) wrong.push(i);
+      });
+    }
+    expect(wrong).toEqual([]);
+    expect(codec.decode(tokens[0]!, now)).toEqual({ header: { alg: 'HS256', typ: 'JWT' }, claims: { token_type: 'access', exp, jti: 'j0', user_id: '1' } });
+    // The last token is cached; the same claims with another signature, or another spelling of it, are not that token.
+    const last = tokens.at(-1)!;
+    const [header, payload, signature] = last.split('.');
+    const otherBits = signature!.slice(0, -1) + String.fromCharCode(signature!.charCodeAt(signature!.length - 1) ^ 1);
+    expect(() => codec.decode(`${header}.${payload}.${otherBits}`, now)).toThrow('Token is invalid');
+    expect(() => codec.decode(forge(HS256, Buffer.from(payload!, 'base64url').toString(), 'another-secret-of-thirty-two-bytes!!'), now)).toThrow('Token is invalid');
+    expect((codec.decode(last, now) as DecodedToken).claims.jti).toBe('j11999');
+  });
+
   it('re-checks time on every use and never shares a host change to req.auth between requests', async () => {
     const clock = manualClock();
     const { app, auth } = makeApp({ clock: clock.now, customClaims: () => ({ roles: ['reader'] }) });

@@ -34,7 +34,7 @@ export const MIN_RSA_BITS = 2048;
 
 /** Why EdDSA is refused, said once for every place that refuses it. */
 export const EDDSA_UNSUPPORTED =
-  'EdDSA is not supported: jsonwebtoken, which signs and verifies for this kit, does not implement it, and the ' +
+  'EdDSA is not supported: jsonwebtoken, which signs tokens for this kit, does not implement it, and the ' +
   'maintained library that does (jose 6) is ESM-only and asynchronous; use ES256 for small keys and signatures';
 
 /** `true` for the HMAC algorithms. */

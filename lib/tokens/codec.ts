@@ -1,8 +1,9 @@
 import { isUtf8 } from 'node:buffer';
-import type { KeyObject } from 'node:crypto';
+import { constants, createHmac, timingSafeEqual, verify as verifySignature, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { TOKEN_MESSAGES, TokenError, VerifyOnlyError } from '../errors';
 import type { Algorithm } from '../config/options';
+import { ALGORITHMS } from '../keys/algorithms';
 import { singleKeySet, type KeySet, type VerifyKey } from '../keys/keyset';
 import { isThenable } from '../util';
 
@@ -73,6 +74,30 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 
+/** The hash of each algorithm size, as `node:crypto` names it. */
+const HASHES = { 256: 'sha256', 384: 'sha384', 512: 'sha512' } as const;
+/** RFC 7518 §3.5: PSS with MGF1 on the same hash and a salt as long as the hash. */
+const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST } as const;
+
+/**
+ * Whether `signature` (raw bytes) signs `input` (the token up to its second dot) under the key, with the key's one
+ * algorithm (RFC 7518 §3): an HMAC compared in constant time, RSASSA-PKCS1-v1_5, RSASSA-PSS, or ECDSA with the
+ * JOSE form of the signature (r and s as fixed-length big-endian integers). The key and the algorithm come from
+ * the key set, which checked at start-up that they fit each other, never from the token.
+ */
+function signatureMatches(found: VerifyKey, input: string, signature: Buffer): boolean {
+  const { family, bits } = ALGORITHMS[found.algorithm];
+  const hash = HASHES[bits];
+  if (family === 'HS') {
+    const mac = createHmac(hash, found.key).update(input).digest();
+    return mac.length === signature.length && timingSafeEqual(mac, signature);
+  }
+  const data = Buffer.from(input, 'latin1');
+  if (family === 'RS') return verifySignature(hash, data, found.key, signature);
+  if (family === 'PS') return verifySignature(hash, data, { key: found.key, ...PSS }, signature);
+  return verifySignature(hash, data, { key: found.key, dsaEncoding: 'ieee-p1363' }, signature);
+}
+
 /** One part of a compact token as text: bytes that are not UTF-8 are `Token is invalid` (RFC 7519 §7.2; RFC 8725 §3.7). */
 function partText(part: string): string {
   const bytes = Buffer.from(part, 'base64url');
@@ -93,14 +118,15 @@ function readHeader(token: string): Record<string, unknown> {
 }
 
 /**
- * Signs and verifies compact JWS tokens with prebuilt KeyObjects (about 50 times faster in jsonwebtoken than a
- * string secret), each key pinned to one algorithm. The verifying key is found by the header's `kid` in the
- * configured key set only (`jku`, `x5u`, `jwk`, `x5c` are never read), and the header's `alg` must be that key's
- * algorithm: `none`, or HS256 signed with a public key as the secret, can never pass. On top of jsonwebtoken
- * it closes what that library lets through: non-object payloads (a JSON string holding an object included), payloads
- * and headers that are not UTF-8, non-JSON payloads (a SyntaxError there becomes
- * `Token is invalid`), unknown `crit` headers, non-numeric time claims, `iat`/`nbf` in the future, signatures
- * of the wrong length or not in canonical base64url, an `aud` that is not ours (RFC 7519 §4.1.3).
+ * Signs compact JWS tokens with jsonwebtoken and prebuilt KeyObjects (about 50 times faster than a string
+ * secret), and verifies them itself, decoding each part once, with `node:crypto` (see `signatureMatches`). Each key
+ * is pinned to one algorithm. The verifying key is found by the header's `kid` in the configured key set only
+ * (`jku`, `x5u`, `jwk`, `x5c` are never read), and the header's `alg` must be that key's algorithm: `none`, or
+ * HS256 signed with a public key as the secret, can never pass. Refused as `Token is invalid`: anything but three
+ * base64url parts, tokens over `MAX_TOKEN_LENGTH`, headers and payloads that are not UTF-8 JSON objects (a JSON
+ * string holding an object included), unknown `crit` headers, signatures of the wrong length or not in canonical
+ * base64url, a wrong signature, non-numeric time claims, `iat`/`nbf` in the future, an `aud` that is not ours
+ * (RFC 7519 §4.1.3), an `iss` that is not ours.
  *
  * Synchronous for local keys; `decode` returns a promise only when the key comes from a remote JWKS.
  */
@@ -139,16 +165,34 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
 
   /**
    * Tokens whose signature, shape and time-independent claims already checked out, by their exact text: a client
-   * sends the same access token on every request for minutes, and this skips decoding it twice and the HMAC.
-   * Only the time checks run again. Bounded (the oldest entry leaves first); never used for remote JWKS keys,
-   * which can change under us. A hit needs the exact string of a token that verified, so it cannot be forged.
+   * sends the same access token on every request for minutes, and this skips decoding it twice and the signature
+   * check. Only the time checks run again. Never used for remote JWKS keys, which can change under us. A hit
+   * needs the exact string of a token that verified, so it cannot be forged.
+   *
+   * Bounded in two generations of `VERIFIED_GENERATION` tokens: new tokens go into `recent`; when it is full it
+   * becomes `older` and the previous `older` is dropped whole; a hit in `older` moves the token back into `recent`.
+   * So a miss costs one `Map.set`, whatever the traffic. (Evicting the oldest entry one by one, through
+   * `keys().next()`, made every miss of a full cache walk the holes earlier deletions leave at the front of the
+   * Map: about 5 µs per request, the largest cost of a request with a token not seen lately.)
    */
-  const verified = new Map<string, DecodedToken>();
-  const VERIFIED_MAX = 10_000;
+  let recent = new Map<string, DecodedToken>();
+  let older = new Map<string, DecodedToken>();
+  const VERIFIED_GENERATION = 5_000;
 
   function remember(token: string, decoded: DecodedToken): void {
-    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
-    verified.set(token, decoded);
+    if (recent.size >= VERIFIED_GENERATION) {
+      older = recent;
+      recent = new Map();
+    }
+    recent.set(token, decoded);
+  }
+
+  function recall(token: string): DecodedToken | undefined {
+    const hit = recent.get(token);
+    if (hit !== undefined) return hit;
+    const old = older.get(token);
+    if (old !== undefined) remember(token, old);
+    return old;
   }
 
   /** The claims checks that depend on the clock, in simplejwt's order: future `nbf`/`iat` are invalid, then expiry. */
@@ -164,25 +208,30 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
   /** Everything after the key is known: signature, header, claims, then expiry. */
   function check(token: string, header: Record<string, unknown>, found: VerifyKey | undefined, now: number, checkExp: boolean, cache: boolean): DecodedToken {
     if (found === undefined || header.alg !== found.algorithm) throw invalid();
-    const signature = token.slice(token.lastIndexOf('.') + 1);
+    const lastDot = token.lastIndexOf('.');
+    const signature = token.slice(lastDot + 1);
     if (signature.length !== found.signatureLength) throw invalid();
-    // jwa decodes RS/PS/ES signatures leniently, so other unused trailing bits would spell the same token a second way.
-    if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) throw invalid();
-    // RFC 7519 §7.2 step 10: the claims are one JSON object in UTF-8. jsonwebtoken would also take a JSON string
-    // holding one (it parses twice) and turn invalid UTF-8 into replacement characters.
-    if (!/^[\t\n\r ]*\{/.test(partText(token.slice(token.indexOf('.') + 1, token.length - signature.length - 1)))) throw invalid();
-    let result: jwt.Jwt;
+    // base64url leaves unused bits in the last character: only the spelling with them zero is the signature
+    // (otherwise one signature would have up to four spellings, so four distinct valid tokens).
+    const signatureBytes = Buffer.from(signature, 'base64url');
+    if (signatureBytes.toString('base64url') !== signature) throw invalid();
+    // RFC 7519 §7.2 step 10: the claims are one JSON object in UTF-8 (not a JSON string holding one, not text with
+    // invalid UTF-8 turned into replacement characters).
+    const payload = partText(token.slice(token.indexOf('.') + 1, lastDot));
+    if (!/^[\t\n\r ]*\{/.test(payload)) throw invalid();
+    let valid: boolean;
     try {
-      result = jwt.verify(token, found.key, {
-        algorithms: [found.algorithm],
-        complete: true,
-        ignoreExpiration: true,
-        ignoreNotBefore: true,
-      });
+      valid = signatureMatches(found, token.slice(0, lastDot), signatureBytes);
     } catch (err) {
       throw invalid(err);
     }
-    const claims = result.payload;
+    if (!valid) throw invalid();
+    let claims: unknown;
+    try {
+      claims = JSON.parse(payload);
+    } catch (err) {
+      throw invalid(err);
+    }
     if (!isPlainObject(claims)) throw invalid();
     if (header.crit !== undefined) {
       const crit = header.crit;
@@ -208,7 +257,7 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
    * still invalid.
    */
   function decode(token: string, now: number, checkExp = true): DecodedToken | Promise<DecodedToken> {
-    const hit = verified.get(token);
+    const hit = recall(token);
     if (hit !== undefined) return checkTimes(hit, now, checkExp);
     if (token.length > MAX_TOKEN_LENGTH || !COMPACT_SHAPE.test(token)) throw invalid();
     const header = readHeader(token);
