@@ -96,7 +96,6 @@ export function simpleJwt<U = any>(options: Options<U>): SimpleJwt<U> {
   const tokens = createTokenService(config);
   const renderError = createErrorRenderer(config.wwwAuthenticate, config.logger, config.renderError, config.errors);
   const passwords = createPasswordChecker(config.bcryptRounds, (message) => config.logger.warn(`[express-simplejwt] ${message}`), config.bcryptCompare);
-  void passwords.warmUp();
   const sessions = createSessionManager(config, tokens);
   tokens.setRevocationCheck(sessions.revocationCheck);
   const cookies = config.cookies && createCookieTransport(config.cookies, tokens.now);

@@ -4,16 +4,16 @@ import type { Store as RateLimitStore } from 'express-rate-limit';
 import type { AuthError } from '../errors';
 import type { Duration } from './duration';
 import type { Logger, WarningCode } from './warnings';
-import type { TokenStore } from '../stores/types';
+import type { Awaitable, TokenStore } from '../stores/types';
 import type { HashingPoolOptions } from '../passwords/pool';
 
 /**
- * What a host callback may return: the value, or a promise of it.
+ * What a host callback may return: the value, or a promise of it (the same type as the stores' `Awaitable`).
  *
  * @example
  * const findUserById = (id: string): MaybePromise<User | null> => db.users.findById(Number(id));
  */
-export type MaybePromise<T> = T | Promise<T>;
+export type MaybePromise<T> = Awaitable<T>;
 
 /**
  * HMAC algorithms: a shared secret signs and verifies. `none` does not exist here.

@@ -110,12 +110,7 @@ export function createPasswordChecker(defaultRounds: number, onBadHash: (message
     return ok;
   }
 
-  /** Kept for callers that warm the checker up at start-up; dummy hashes now cost nothing to make. */
-  function warmUp(): Promise<unknown> {
-    return Promise.resolve();
-  }
-
-  return { check, warmUp };
+  return { check };
 }
 
 export type PasswordChecker = ReturnType<typeof createPasswordChecker>;
