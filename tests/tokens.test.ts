@@ -193,3 +193,12 @@ describe('the verified-token cache', () => {
     expect(expired.body.messages[0].message).toBe('Token is expired');
   });
 });
+
+describe('the revocation check', () => {
+  it('cannot be replaced through auth.tokens, so a host cannot switch revocation off by accident', () => {
+    const { auth } = makeApp();
+    expect(() => auth.tokens.setRevocationCheck(() => undefined)).toThrow(
+      'the revocation check is installed by simpleJwt() and cannot be replaced',
+    );
+  });
+});

@@ -153,6 +153,8 @@ export function createTokenService(config: Config) {
     claimNames: factory.names,
     /** Installs the revocation check (the token store's), once. */
     setRevocationCheck(check: RevocationCheck): void {
+      // simpleJwt() installs the store's check; a second call (a host reaching in) could switch revocation off.
+      if (revocation !== undefined) throw new TypeError('the revocation check is installed by simpleJwt() and cannot be replaced');
       revocation = check;
     },
   };
