@@ -24,6 +24,48 @@ export interface TokenClassMessage {
 }
 
 /**
+ * Every error code the kit answers with, and its HTTP status: the one table the error classes, README's errors
+ * table (checked by a test) and a host's exhaustive `switch (err.code)` share.
+ *
+ * @example
+ * ERROR_STATUS.store_unavailable // 503
+ */
+export const ERROR_STATUS = {
+  invalid: 400,
+  parse_error: 400,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  method_not_allowed: 405,
+  no_active_account: 401,
+  token_not_valid: 401,
+  not_authenticated: 401,
+  bad_authorization_header: 401,
+  user_not_found: 401,
+  user_inactive: 401,
+  password_changed: 401,
+  csrf_failed: 403,
+  permission_denied: 403,
+  session_limit: 403,
+  not_found: 404,
+  verify_only: 404,
+  throttled: 429,
+  internal_error: 500,
+  server_busy: 503,
+  store_unavailable: 503,
+  keys_unavailable: 503,
+} as const;
+
+/**
+ * One of the kit's error codes, a string-literal union a host can switch on exhaustively.
+ *
+ * @example
+ * function label(code: ErrorCode): string {
+ *   switch (code) { case 'throttled': return 'slow down'; default: return code; }
+ * }
+ */
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/**
  * Base class of every error the kit produces. `status` is the HTTP status, `code` is stable and documented in
  * the README, `body` is exactly what goes on the wire.
  *
@@ -37,20 +79,19 @@ export class AuthError extends Error {
   /** HTTP status the kit answers with. */
   readonly status: number;
   /** Stable machine-readable code. */
-  readonly code: string;
+  readonly code: ErrorCode;
   /** Extra response headers (`WWW-Authenticate`, `Retry-After`, `Allow`). */
   readonly headers: Readonly<Record<string, string>>;
   private readonly wireBody: Record<string, unknown>;
 
   constructor(
-    status: number,
-    code: string,
+    code: ErrorCode,
     detail: string,
     options: { body?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {},
   ) {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    this.status = status;
+    this.status = ERROR_STATUS[code];
     this.code = code;
     this.headers = options.headers ?? {};
     this.wireBody = options.body ?? { detail, code };
@@ -74,7 +115,7 @@ export class AuthError extends Error {
 export class ValidationError extends AuthError {
   readonly fields: FieldErrors;
   constructor(fields: FieldErrors) {
-    super(400, 'invalid', 'Invalid input.', { body: fields });
+    super('invalid', 'Invalid input.', { body: fields });
     this.fields = fields;
   }
 }
@@ -87,7 +128,7 @@ export class ValidationError extends AuthError {
  */
 export class ParseError extends AuthError {
   constructor(detail: string, body?: Record<string, unknown>, cause?: unknown) {
-    super(400, 'parse_error', detail, { body: body ?? { detail }, cause });
+    super('parse_error', detail, { body: body ?? { detail }, cause });
   }
 }
 
@@ -100,7 +141,7 @@ export class ParseError extends AuthError {
 export class PayloadTooLargeError extends AuthError {
   constructor(limit: number) {
     const detail = `Request body is larger than ${limit} bytes.`;
-    super(413, 'payload_too_large', detail);
+    super('payload_too_large', detail);
   }
 }
 
@@ -113,7 +154,7 @@ export class PayloadTooLargeError extends AuthError {
 export class UnsupportedMediaTypeError extends AuthError {
   constructor(mediaType: string, what = 'media type') {
     const detail = `Unsupported ${what} "${mediaType}" in request.`;
-    super(415, 'unsupported_media_type', detail, { body: { detail } });
+    super('unsupported_media_type', detail, { body: { detail } });
   }
 }
 
@@ -126,7 +167,7 @@ export class UnsupportedMediaTypeError extends AuthError {
 export class MethodNotAllowedError extends AuthError {
   constructor(method: string, allow = 'POST, OPTIONS') {
     const detail = `Method "${method}" not allowed.`;
-    super(405, 'method_not_allowed', detail, { body: { detail }, headers: { Allow: allow } });
+    super('method_not_allowed', detail, { body: { detail }, headers: { Allow: allow } });
   }
 }
 
@@ -138,7 +179,7 @@ export class MethodNotAllowedError extends AuthError {
  */
 export class TokenError extends AuthError {
   constructor(message: TokenMessage, cause?: unknown) {
-    super(401, 'token_not_valid', message, { cause });
+    super('token_not_valid', message, { cause });
   }
   get tokenMessage(): TokenMessage {
     return this.message as TokenMessage;
@@ -185,7 +226,7 @@ export class InvalidTokenError extends AuthError {
   readonly messages: TokenClassMessage[];
   constructor(messages: TokenClassMessage[], cause?: unknown) {
     const detail = 'Given token not valid for any token type';
-    super(401, 'token_not_valid', detail, { body: { detail, code: 'token_not_valid', messages }, cause });
+    super('token_not_valid', detail, { body: { detail, code: 'token_not_valid', messages }, cause });
     this.messages = messages;
   }
 }
@@ -199,7 +240,7 @@ export class InvalidTokenError extends AuthError {
 export class NotAuthenticatedError extends AuthError {
   constructor() {
     const detail = 'Authentication credentials were not provided.';
-    super(401, 'not_authenticated', detail, { body: { detail } });
+    super('not_authenticated', detail, { body: { detail } });
   }
 }
 
@@ -211,7 +252,7 @@ export class NotAuthenticatedError extends AuthError {
  */
 export class BadAuthorizationHeaderError extends AuthError {
   constructor() {
-    super(401, 'bad_authorization_header', 'Authorization header must contain two space-delimited values');
+    super('bad_authorization_header', 'Authorization header must contain two space-delimited values');
   }
 }
 
@@ -223,7 +264,7 @@ export class BadAuthorizationHeaderError extends AuthError {
  */
 export class NoUserIdError extends AuthError {
   constructor() {
-    super(401, 'token_not_valid', 'Token contained no recognizable user identification');
+    super('token_not_valid', 'Token contained no recognizable user identification');
   }
 }
 
@@ -235,7 +276,7 @@ export class NoUserIdError extends AuthError {
  */
 export class UserNotFoundError extends AuthError {
   constructor() {
-    super(401, 'user_not_found', 'User not found');
+    super('user_not_found', 'User not found');
   }
 }
 
@@ -247,7 +288,7 @@ export class UserNotFoundError extends AuthError {
  */
 export class UserInactiveError extends AuthError {
   constructor() {
-    super(401, 'user_inactive', 'User is inactive');
+    super('user_inactive', 'User is inactive');
   }
 }
 
@@ -261,7 +302,7 @@ export class UserInactiveError extends AuthError {
  */
 export class PasswordChangedError extends AuthError {
   constructor() {
-    super(401, 'password_changed', "The user's password has been changed.");
+    super('password_changed', "The user's password has been changed.");
   }
 }
 
@@ -274,9 +315,7 @@ export class PasswordChangedError extends AuthError {
  */
 export class NoActiveAccountError extends AuthError {
   constructor(forToken = false) {
-    super(
-      401,
-      'no_active_account',
+    super('no_active_account',
       forToken ? 'No active account found for the given token.' : 'No active account found with the given credentials',
     );
   }
@@ -292,7 +331,7 @@ export class ThrottledError extends AuthError {
   readonly retryAfter: number;
   constructor(retryAfter: number) {
     const seconds = Math.max(1, Math.ceil(retryAfter));
-    super(429, 'throttled', `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`, {
+    super('throttled', `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`, {
       headers: { 'Retry-After': String(seconds) },
     });
     this.retryAfter = seconds;
@@ -307,7 +346,7 @@ export class ThrottledError extends AuthError {
  */
 export class StoreUnavailableError extends AuthError {
   constructor(cause?: unknown, retryAfter = 1) {
-    super(503, 'store_unavailable', 'The token store is unavailable; try again shortly.', {
+    super('store_unavailable', 'The token store is unavailable; try again shortly.', {
       headers: { 'Retry-After': String(retryAfter) },
       cause,
     });
@@ -325,7 +364,7 @@ export class StoreUnavailableError extends AuthError {
  */
 export class ServerBusyError extends AuthError {
   constructor(retryAfter = 1) {
-    super(503, 'server_busy', 'Too many login attempts are being processed; try again shortly.', {
+    super('server_busy', 'Too many login attempts are being processed; try again shortly.', {
       headers: { 'Retry-After': String(retryAfter) },
     });
   }
@@ -339,7 +378,7 @@ export class ServerBusyError extends AuthError {
  */
 export class KeysUnavailableError extends AuthError {
   constructor(cause?: unknown, retryAfter = 5) {
-    super(503, 'keys_unavailable', 'The signing keys are unavailable; try again shortly.', {
+    super('keys_unavailable', 'The signing keys are unavailable; try again shortly.', {
       headers: { 'Retry-After': String(retryAfter) },
       cause,
     });
@@ -354,7 +393,7 @@ export class KeysUnavailableError extends AuthError {
  */
 export class VerifyOnlyError extends AuthError {
   constructor() {
-    super(404, 'verify_only', 'This server only verifies tokens; it has no signing key. Obtain tokens from the service that issues them.');
+    super('verify_only', 'This server only verifies tokens; it has no signing key. Obtain tokens from the service that issues them.');
   }
 }
 
@@ -366,7 +405,7 @@ export class VerifyOnlyError extends AuthError {
  */
 export class InternalError extends AuthError {
   constructor(cause?: unknown) {
-    super(500, 'internal_error', 'Internal server error.', { cause });
+    super('internal_error', 'Internal server error.', { cause });
   }
 }
 
@@ -379,7 +418,7 @@ export class InternalError extends AuthError {
  */
 export class SessionLimitError extends AuthError {
   constructor() {
-    super(403, 'session_limit', 'Too many active sessions for this account; log out elsewhere first.');
+    super('session_limit', 'Too many active sessions for this account; log out elsewhere first.');
   }
 }
 
@@ -392,7 +431,7 @@ export class SessionLimitError extends AuthError {
 export class NotFoundError extends AuthError {
   constructor() {
     const detail = 'Not found.';
-    super(404, 'not_found', detail, { body: { detail } });
+    super('not_found', detail, { body: { detail } });
   }
 }
 
@@ -420,7 +459,7 @@ export type CsrfFailure =
  */
 export class CsrfError extends AuthError {
   constructor(reason: CsrfFailure) {
-    super(403, 'csrf_failed', `CSRF Failed: ${reason}`);
+    super('csrf_failed', `CSRF Failed: ${reason}`);
   }
 }
 
@@ -432,6 +471,6 @@ export class CsrfError extends AuthError {
  */
 export class PermissionDeniedError extends AuthError {
   constructor() {
-    super(403, 'permission_denied', 'You do not have permission to perform this action.');
+    super('permission_denied', 'You do not have permission to perform this action.');
   }
 }
