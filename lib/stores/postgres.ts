@@ -704,8 +704,8 @@ export class PostgresStore implements TokenStore {
    * An express-rate-limit store counting in this store's database (table `<tablePrefix>rate_limits`, created by
    * the migration), so app servers sharing the database share their counters. The kit's login limiter uses it
    * (keys prefixed `login:`) when the kit's `store` is a PostgresStore and `loginThrottle` names no store. Each
-   * call is one statement in one round trip, bounded by `timeoutMs`; windows are timed by the database's clock.
-   * `shutdown()` leaves this store (and its pool) open.
+   * call is one statement in one round trip, bounded by `timeoutMs`; windows are timed by the database's clock,
+   * and ended windows go with the store's purge. It has no `shutdown()`: it lives as long as this store.
    *
    * @example
    * rateLimit({ windowMs: 60_000, limit: 100, store: postgresStore.rateLimitStore('api:') });
