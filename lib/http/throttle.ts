@@ -5,6 +5,7 @@ import { ServerBusyError, StoreUnavailableError, ThrottledError } from '../error
 import type { Config } from '../config/resolve';
 import { describeError } from './respond';
 import { RedisStore } from '../stores/redis';
+import { PostgresStore } from '../stores/postgres';
 import type { RedisStore as RateLimitRedisStore, RedisReply } from 'rate-limit-redis';
 import { requireOptional } from '../util';
 
@@ -51,7 +52,8 @@ function resetOf(info: ClientRateLimitInfo | undefined, windowMs: number): numbe
 /**
  * The login limiter: a fixed-window counter per client address and username (the name folded with NFKC and lower
  * case, hashed to a short key), in any express-rate-limit store; with a Redis token store, in the same Redis
- * (rate-limit-redis), so N servers do not allow N times the attempts.
+ * (rate-limit-redis), with a PostgresStore in its database (`rateLimitStore()`), so N servers do not allow N times
+ * the attempts.
  *
  * Only credential failures count (`failed()` after a 401 `no_active_account`): a success, a 400, a 503
  * `server_busy` or `store_unavailable` never do, so a storm that saturates the password pool cannot lock anyone
@@ -76,7 +78,9 @@ export function createLoginLimiter(config: Config): LoginLimiter | undefined {
           sendCommandCluster: ({ key, command }) => tokenStore.sendCommand(command, key) as Promise<RedisReply>,
           prefix: `${tokenStore.prefix}rl:`,
         })
-      : new MemoryStore());
+      : tokenStore instanceof PostgresStore
+        ? tokenStore.rateLimitStore('login:')
+        : new MemoryStore());
   if (typeof store.get !== 'function') {
     throw new TypeError('"loginThrottle.store" must implement get(key) (every express-rate-limit store since v7 does): the limiter reads before it counts');
   }

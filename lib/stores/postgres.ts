@@ -1,3 +1,4 @@
+import type { ClientRateLimitInfo, Store as RateLimitStore } from 'express-rate-limit';
 import { bySessionAge, resolveTimerOptions, sessionInfo, startPurgeTimer, type StoreTimerOptions } from './internal';
 import type {
   PresentedToken,
@@ -450,6 +451,40 @@ const MIGRATIONS: readonly Migration[] = [
       END $$;
     `,
   },
+  {
+    version: 2,
+    name: 'create login limiter counters',
+    sql: `
+      -- The login limiter's fixed windows (rateLimitStore()): one row per counter, timed by the database's clock,
+      -- so every app server counts in the same window.
+      CREATE TABLE {p}rate_limits (
+        key text PRIMARY KEY,
+        hits integer NOT NULL,
+        reset_at timestamptz NOT NULL
+      );
+      CREATE INDEX {p}rate_limits_reset ON {p}rate_limits (reset_at);
+
+      -- The purge of version 1, plus the counters whose window ended.
+      CREATE OR REPLACE FUNCTION {p}purge(_now bigint) RETURNS bigint LANGUAGE plpgsql AS $$
+      DECLARE
+        _removed bigint := 0;
+        _count bigint;
+      BEGIN
+        DELETE FROM {p}tokens WHERE expires_at <= _now;
+        GET DIAGNOSTICS _count = ROW_COUNT; _removed := _removed + _count;
+        DELETE FROM {p}blacklist WHERE expires_at <= _now;
+        GET DIAGNOSTICS _count = ROW_COUNT; _removed := _removed + _count;
+        DELETE FROM {p}revoked_families WHERE expires_at <= _now;
+        GET DIAGNOSTICS _count = ROW_COUNT; _removed := _removed + _count;
+        DELETE FROM {p}revoked_users WHERE expires_at <= _now;
+        GET DIAGNOSTICS _count = ROW_COUNT; _removed := _removed + _count;
+        DELETE FROM {p}rate_limits WHERE reset_at <= now();
+        GET DIAGNOSTICS _count = ROW_COUNT; _removed := _removed + _count;
+        DELETE FROM {p}families WHERE purge_at <= _now;
+        RETURN _removed;
+      END $$;
+    `,
+  },
 ];
 
 /**
@@ -663,6 +698,61 @@ export class PostgresStore implements TokenStore {
   async setSetting(name: string, value: string): Promise<void> {
     await this.query(`INSERT INTO ${this.prefix}settings (name, value) VALUES (${literal(name)}, ${literal(value)})
       ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`);
+  }
+
+  /**
+   * An express-rate-limit store counting in this store's database (table `<tablePrefix>rate_limits`, created by
+   * the migration), so app servers sharing the database share their counters. The kit's login limiter uses it
+   * (keys prefixed `login:`) when the kit's `store` is a PostgresStore and `loginThrottle` names no store. Each
+   * call is one statement in one round trip, bounded by `timeoutMs`; windows are timed by the database's clock,
+   * and ended windows go with the store's purge. It has no `shutdown()`: it lives as long as this store.
+   *
+   * @example
+   * rateLimit({ windowMs: 60_000, limit: 100, store: postgresStore.rateLimitStore('api:') });
+   */
+  rateLimitStore(prefix = 'rl:'): RateLimitStore {
+    if (typeof prefix !== 'string') throw new TypeError('PostgresStore: the "prefix" of rateLimitStore() must be a string');
+    const table = `${this.prefix}rate_limits`;
+    let windowMs = 60_000;
+    const key = (k: string) => literal(`${prefix}${k}`);
+    /** A counter as the table holds it: `{ hits, reset }` (reset in ms since the epoch), or undefined. */
+    const info = (value: unknown): ClientRateLimitInfo | undefined => {
+      if (typeof value !== 'object' || value === null) return undefined;
+      const { hits, reset } = value as { hits: number; reset: number };
+      return { totalHits: Number(hits), resetTime: new Date(Number(reset)) };
+    };
+    const state = "json_build_object('hits', hits, 'reset', (extract(epoch FROM reset_at) * 1000)::bigint) AS r";
+    return {
+      prefix,
+      localKeys: false,
+      init: (options) => {
+        if (Number.isFinite(options.windowMs) && options.windowMs > 0) windowMs = options.windowMs;
+        return this.init();
+      },
+      get: async (k) => info(await this.query(`SELECT ${state} FROM ${table} WHERE key = ${key(k)} AND reset_at > now()`)),
+      increment: async (k) => {
+        const counted = info(
+          await this.query(`INSERT INTO ${table} AS c (key, hits, reset_at)
+            VALUES (${key(k)}, 1, now() + ${Math.ceil(windowMs)} * interval '1 millisecond')
+            ON CONFLICT (key) DO UPDATE SET
+              hits = CASE WHEN c.reset_at <= now() THEN 1 ELSE c.hits + 1 END,
+              reset_at = CASE WHEN c.reset_at <= now() THEN EXCLUDED.reset_at ELSE c.reset_at END
+            RETURNING ${state}`),
+        );
+        if (!counted) throw new Error('PostgresStore: the rate limit counter was not returned');
+        return { totalHits: counted.totalHits, resetTime: counted.resetTime };
+      },
+      decrement: async (k) => {
+        await this.query(`UPDATE ${table} SET hits = hits - 1 WHERE key = ${key(k)} AND hits > 0 AND reset_at > now()`);
+      },
+      resetKey: async (k) => {
+        await this.query(`DELETE FROM ${table} WHERE key = ${key(k)}`);
+      },
+      resetAll: async () => {
+        const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        await this.query(`DELETE FROM ${table} WHERE key LIKE ${literal(pattern)}`);
+      },
+    };
   }
 
   private boundsFor(ms: number, users?: string): string {

@@ -37,8 +37,8 @@ export interface PostgresServer {
 }
 
 const HOST = '127.0.0.1';
-/** The ports this project's PostgreSQL test servers use. */
-const PORT_RANGE = [50000, 50999] as const;
+/** The ports this project's PostgreSQL test servers use (`SJWT_PG_PORTS=53000-53999` picks others). */
+const PORT_RANGE = (process.env.SJWT_PG_PORTS ?? '50000-50999').split('-').map(Number) as [number, number];
 
 /** The newest installed PostgreSQL's bin directory. */
 export function postgresBin(): string {

@@ -203,6 +203,66 @@ describe('PostgresStore', () => {
     }
   });
 
+  it('migrates a database of schema 1 to the login limiter table, keeping its data', async () => {
+    const prefix = newPrefix();
+    const first = freshStore({}, prefix);
+    await first.init();
+    const jti = newJti();
+    await first.revokeToken({ jti, userId: '1', type: 'refresh', issuedAt: T0, expiresAt: T0 + 90 });
+    await first.close();
+    // What a release with migration 1 only left behind.
+    const pool = pg.server().pool();
+    await pool.query(`DROP TABLE ${prefix}rate_limits; DELETE FROM ${prefix}schema_migrations WHERE version > 1`);
+    const store = freshStore({}, prefix);
+    const limits = store.rateLimitStore('x:');
+    expect(await limits.increment('a')).toMatchObject({ totalHits: 1 });
+    expect(await store.isRevoked({ now: T0, jti, userId: '1', issuedAt: T0, mustBeKnown: false })).toBe(true);
+    const { rows } = await pool.query(`SELECT version, name FROM ${prefix}schema_migrations WHERE version = 2`);
+    expect(rows).toEqual([{ version: 2, name: 'create login limiter counters' }]);
+    await store.close();
+  });
+
+  it('rateLimitStore(): fixed windows on the database clock, shared by every store on the tables', async () => {
+    const prefix = newPrefix();
+    const [one, two] = [freshStore({}, prefix), freshStore({}, prefix)];
+    const a = one.rateLimitStore('rl:');
+    const b = two.rateLimitStore('rl:');
+    const other = two.rateLimitStore("other's:");
+    for (const limits of [a, b, other]) await limits.init!({ windowMs: 1000 } as Parameters<NonNullable<typeof a.init>>[0]);
+    expect(await a.get!('k')).toBeUndefined();
+    const started = Date.now();
+    const first = await a.increment('k');
+    expect(first.totalHits).toBe(1);
+    expect(Math.abs(first.resetTime!.getTime() - started - 1000)).toBeLessThan(500);
+    expect((await b.increment('k')).totalHits).toBe(2);
+    expect((await a.increment('k')).resetTime).toEqual(first.resetTime); // the window does not move
+    expect((await other.increment('k')).totalHits).toBe(1); // another prefix, another counter
+    expect(await b.get!('k')).toEqual({ totalHits: 3, resetTime: first.resetTime });
+    await b.decrement('k');
+    expect((await a.get!('k'))?.totalHits).toBe(2);
+    // Concurrent increments from both stores: each is one atomic statement, so every count is seen exactly once.
+    const [long1, long2] = [one.rateLimitStore('long:'), two.rateLimitStore('long:')];
+    for (const limits of [long1, long2]) await limits.init!({ windowMs: 60_000 } as Parameters<NonNullable<typeof a.init>>[0]);
+    const counts = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? long1 : long2).increment('k')));
+    expect(counts.map((c) => c.totalHits).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    await new Promise((resolve) => setTimeout(resolve, 1050));
+    expect(await a.get!('k')).toBeUndefined(); // the window ended
+    expect((await b.increment('k')).totalHits).toBe(1); // a new one starts
+    await a.resetKey('k');
+    expect(await b.get!('k')).toBeUndefined();
+    await other.increment('k2');
+    await a.increment('k2');
+    await a.resetAll!();
+    expect(await a.get!('k2')).toBeUndefined();
+    expect((await other.get!('k2'))?.totalHits).toBe(1); // resetAll() stays within its prefix
+    await new Promise((resolve) => setTimeout(resolve, 1050));
+    expect(await one.purgeExpired(T0)).toBeGreaterThanOrEqual(1); // ended windows are purged
+    const { rows } = await pg.server().pool().query(`SELECT key FROM ${prefix}rate_limits`);
+    expect(rows).toEqual([{ key: 'long:k' }]);
+    await one.close();
+    await two.close();
+  });
+
   it('says how to install pg when it is missing', () => {
     jest.doMock('pg', () => {
       throw Object.assign(new Error("Cannot find module 'pg' from 'lib/stores/postgres.ts'"), { code: 'MODULE_NOT_FOUND' });
@@ -296,6 +356,92 @@ describe('two app servers sharing one PostgreSQL database', () => {
     }
     expect(res.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(5000);
+  }, 60_000);
+});
+
+describe('the login limiter on the PostgresStore database', () => {
+  const UNAVAILABLE = { detail: 'The token store is unavailable; try again shortly.', code: 'store_unavailable' };
+  const made: TestApp[] = [];
+  afterEach(async () => {
+    for (const app of made.splice(0)) await app.auth.close();
+  });
+
+  /** A kit with the default login throttle ('10/15m') and store timeout, on the test server's database. */
+  function throttledApp(prefix: string): TestApp {
+    const app = makeApp({ store: freshStore({}, prefix), loginThrottle: undefined });
+    made.push(app);
+    return app;
+  }
+
+  const attempt = (app: Express, password: string) => request(app).post('/api/token/').send({ username: 'vitor', password });
+
+  it('two app servers count failed logins together: 10 per 15 minutes in all, not per server', async () => {
+    const prefix = newPrefix();
+    const [a, b] = [throttledApp(prefix), throttledApp(prefix)];
+    for (let i = 0; i < 10; i++) {
+      const res = await attempt((i % 2 === 0 ? a : b).app, 'wrong');
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('no_active_account');
+    }
+    for (const app of [a.app, b.app]) {
+      const refused = await attempt(app, '123');
+      expect(refused.status).toBe(429);
+      expect(refused.body.code).toBe('throttled');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(850);
+    }
+    const { rows } = await pg.server().pool().query(`SELECT hits FROM ${prefix}rate_limits WHERE key LIKE 'login:%|%' AND key NOT LIKE '%|#'`);
+    expect(rows).toEqual([{ hits: 10 }]);
+  }, 60_000);
+
+  it('answers login 503 store_unavailable within 3 s while PostgreSQL is stopped, and logs in again within 5 s of its return', async () => {
+    const app = throttledApp(newPrefix());
+    expect((await attempt(app.app, '123')).status).toBe(200);
+    await pg.server().down();
+    try {
+      for (const password of ['123', 'wrong', '123']) {
+        const started = Date.now();
+        const res = await attempt(app.app, password);
+        expect(Date.now() - started).toBeLessThan(3000);
+        expect(res.status).toBe(503);
+        expect(res.body).toEqual(UNAVAILABLE);
+      }
+      // The limiter refused first (before any password check), with its own log line.
+      expect(app.log.some((line) => line.includes('login limiter store unavailable'))).toBe(true);
+    } finally {
+      await pg.server().up();
+    }
+    const started = Date.now();
+    let res = await attempt(app.app, '123');
+    while (res.status === 503 && Date.now() - started < 5000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      res = await attempt(app.app, '123');
+    }
+    expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(5000);
+  }, 60_000);
+
+  it('answers login 503 within 3 s while PostgreSQL hangs, and logs in again once it answers', async () => {
+    const app = throttledApp(newPrefix());
+    expect((await attempt(app.app, '123')).status).toBe(200); // warm connections, which the freeze leaves hanging
+    pg.server().freeze();
+    try {
+      for (const password of ['123', 'wrong']) {
+        const started = Date.now();
+        const res = await attempt(app.app, password);
+        expect(Date.now() - started).toBeLessThan(3000);
+        expect(res.status).toBe(503);
+        expect(res.body).toEqual(UNAVAILABLE);
+      }
+    } finally {
+      pg.server().thaw();
+    }
+    const started = Date.now();
+    let res = await attempt(app.app, '123');
+    while (res.status === 503 && Date.now() - started < 5000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      res = await attempt(app.app, '123');
+    }
+    expect(res.status).toBe(200);
   }, 60_000);
 });
 
