@@ -30,6 +30,7 @@ import { simpleJwt } from '../lib';
 import { BENCH_USER, type Kind } from './shared';
 import { startRedisServer } from '../tests/stores/redis-server';
 import { startRedisCluster } from '../tests/helpers/redis-cluster';
+import { startPostgres } from '../tests/helpers/postgres';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -117,12 +118,13 @@ const server = (kind: Kind, env?: Record<string, string>): ServerSpec => ({ kind
 const withStore = (store: string, options: object = {}): ServerSpec =>
   server('ours', { BENCH_STORE: store, BENCH_KIT_OPTIONS: JSON.stringify(options), BENCH_BCRYPT_ROUNDS: '4' });
 const rotating = (s: Session): Load => ({ ...refresh(s), chainRefresh: true });
-const STORE_NAMES = ['memory', 'sqlite', 'redis', 'redis-cluster'] as const;
+const STORE_NAMES = ['memory', 'sqlite', 'redis', 'redis-cluster', 'postgres'] as const;
 const STORE_LABELS: Record<(typeof STORE_NAMES)[number], string> = {
   memory: 'MemoryStore',
   sqlite: 'SqliteStore',
   redis: 'RedisStore',
   'redis-cluster': 'RedisStore, 3-master Cluster',
+  postgres: 'PostgresStore',
 };
 const OURS = server('ours');
 /** bcrypt cost 10 (the default) for the idle/under-load pair, which must share one process. */
@@ -712,11 +714,15 @@ async function main(): Promise<void> {
   const cluster = await startRedisCluster();
   process.env.BENCH_REDIS_CLUSTER = JSON.stringify(cluster.nodes);
   process.on('exit', () => void cluster.stop());
+  // And a private PostgreSQL (initdb in a temp dir; fsync off, as a throwaway server) for the PostgresStore rows.
+  const postgres = await startPostgres();
+  process.env.BENCH_POSTGRES_URL = postgres.connectionString;
   try {
     await runAll();
   } finally {
     await redis.stop();
     await cluster.stop();
+    await postgres.stop();
   }
 }
 

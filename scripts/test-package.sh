@@ -141,9 +141,14 @@ for name in "${examples[@]}"; do
   dir="$work/examples/$name"
   [ -L "$dir/node_modules/express-simplejwt" ] && fail "$name: express-simplejwt is a link, not the installed tarball"
   flags=()
-  # A persistent store (SQLite, Redis) is also checked to keep a logout across a restart of the app.
-  grep -q '"better-sqlite3"' "$dir/package.json" && flags=(--restart JWT_SECRET=example-test-secret-0123456789-abcdefghijkl)
-  grep -q '"ioredis"' "$dir/package.json" && flags=(--with-redis --restart JWT_SECRET=example-test-secret-0123456789-abcdefghijkl)
+  # A persistent store (SQLite, Redis, Redis Cluster, PostgreSQL) is also checked to keep a logout across a
+  # restart of the app; the server-backed ones get a throwaway server (three joined nodes for the cluster one).
+  secret=JWT_SECRET=example-test-secret-0123456789-abcdefghijkl
+  if grep -q '"better-sqlite3"' "$dir/package.json"; then flags=(--restart "$secret")
+  elif grep -qs 'REDIS_CLUSTER_NODES' "$dir"/server.*; then flags=(--with-redis-cluster --restart "$secret")
+  elif grep -q '"ioredis"' "$dir/package.json"; then flags=(--with-redis --restart "$secret")
+  elif grep -q '"pg"' "$dir/package.json"; then flags=(--with-postgres --restart "$secret")
+  fi
   timeout 180 node scripts/check-example.mjs "$dir" DB_PATH="$dir/example.sqlite3" "${flags[@]}" || fail "example $name"
   if grep -q '"typecheck"' "$dir/package.json"; then
     (cd "$dir" && timeout 60 npm run --silent typecheck) || fail "example $name: npm run typecheck"

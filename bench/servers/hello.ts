@@ -17,13 +17,14 @@ import express, { type RequestHandler } from 'express';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { hashPassword, MemoryStore, RedisStore, simpleJwt, SqliteStore, type Options } from '../../lib';
+import { hashPassword, MemoryStore, PostgresStore, RedisStore, simpleJwt, SqliteStore, type Options } from '../../lib';
 import { BENCH_USER, KINDS, type Kind } from '../shared';
 
 /**
  * Token stores by `BENCH_STORE` name, each returning the simpleJwt() options that plug it in (the revocation
  * and rotation rows of bench/run.ts). `redis` connects to `BENCH_REDIS_URL`, a server the runner starts;
- * `redis-cluster` to `BENCH_REDIS_CLUSTER`, the masters of a 3-master cluster the runner starts.
+ * `redis-cluster` to `BENCH_REDIS_CLUSTER`, the masters of a 3-master cluster the runner starts; `postgres` to
+ * `BENCH_POSTGRES_URL`, a throwaway PostgreSQL the runner starts (tables of its own per server process).
  */
 const STORES: Record<string, () => Promise<Partial<Options>>> = {
   memory: async () => ({ store: new MemoryStore() }),
@@ -43,6 +44,14 @@ const STORES: Record<string, () => Promise<Partial<Options>>> = {
     const client = new Cluster(JSON.parse(nodes) as { host: string; port: number }[]);
     await new Promise((resolve) => client.once('ready', resolve));
     return { store: new RedisStore(client, { prefix: `bench-${process.pid}:`, warnings: { persistence: false } }) }; // a private Redis, no persistence on purpose
+  },
+  postgres: async () => {
+    const url = env('BENCH_POSTGRES_URL');
+    if (!url) throw new Error('BENCH_STORE=postgres needs BENCH_POSTGRES_URL');
+    // The store opens its own pool (10 connections, the default); fresh tables for each server process.
+    const store = new PostgresStore(url, { tablePrefix: `bench_${process.pid}_` });
+    await store.init();
+    return { store };
   },
 };
 
