@@ -31,7 +31,7 @@ files=$(tar -tzf "$tarball" | sed 's|^package/||' | sort)
 for required in package.json README.md LICENSE CHANGELOG.md SECURITY.md docs/options.md dist/cjs/index.js dist/cjs/index.d.ts dist/esm/index.mjs dist/esm/index.d.mts dist/cjs/testing/index.js dist/esm/testing.mjs lib/cli/bin.cjs dist/cjs/cli/index.js; do
   grep -qx "$required" <<<"$files" || fail "the tarball lacks $required"
 done
-stray=$(grep -vE '^(package\.json|README\.md|LICENSE|CHANGELOG\.md|SECURITY\.md|docs/[a-z-]+\.md|lib/cli/bin\.cjs|dist/.*)$' <<<"$files" || true)
+stray=$(grep -vE '^(package\.json|README\.md|LICENSE|CHANGELOG\.md|SECURITY\.md|docs/[a-z-]+\.(md|py)|lib/cli/bin\.cjs|dist/.*)$' <<<"$files" || true)
 [ -z "$stray" ] || fail "the tarball holds files outside dist/ and the documents: $stray"
 echo "$(wc -l <<<"$files") files, $(du -k "$tarball" | cut -f1) kB: $(basename "$tarball")"
 
