@@ -283,6 +283,7 @@ export class SqliteStore implements TokenStore {
     revokeFamily: BetterSqlite3.Statement<[string, number]>;
     revokeUser: BetterSqlite3.Statement<[string, number, number]>;
     isRevoked: BetterSqlite3.Statement<[{ jti: string; user: string; iat: number }], { known: number; rotated: number; revoked: number }>;
+    revokedIn: BetterSqlite3.Statement<[{ jti: string; user: string; iat: number; family: string | null }], number>;
     sessions: BetterSqlite3.Statement<[{ user: string; now: number }], SessionRow>;
     since: BetterSqlite3.Statement<[], number>;
     startMemory: BetterSqlite3.Statement<[number]>;
@@ -480,6 +481,8 @@ export class SqliteStore implements TokenStore {
         stmt.revokeUser.run(userId, before, until);
       },
       liveSessions: (userId, now) => this.liveSessions(userId, now),
+      revoked: (jti, userId, issuedAt, familyId) =>
+        stmt.revokedIn.get({ jti, user: userId, iat: issuedAt, family: familyId ?? null }) === 1,
     };
   }
 
@@ -557,6 +560,10 @@ export class SqliteStore implements TokenStore {
           OR EXISTS (SELECT 1 FROM sjwt_revoked_families
             WHERE family_id = (SELECT family_id FROM sjwt_tokens WHERE jti = @jti))
           OR EXISTS (SELECT 1 FROM sjwt_revoked_users WHERE user_id = @user AND cutoff > @iat) AS revoked`),
+      revokedIn: prepare<[{ jti: string; user: string; iat: number; family: string | null }], number>(`SELECT
+          EXISTS (SELECT 1 FROM sjwt_blacklist WHERE jti = @jti)
+          OR (@family IS NOT NULL AND EXISTS (SELECT 1 FROM sjwt_revoked_families WHERE family_id = @family))
+          OR EXISTS (SELECT 1 FROM sjwt_revoked_users WHERE user_id = @user AND cutoff > @iat)`).pluck(),
       sessions: prepare(`SELECT f.family_id AS id, f.created_at AS createdAt, f.last_used_at AS lastUsedAt,
           f.expires_at AS expiresAt, f.user_agent AS userAgent, f.ip
         FROM sjwt_families f
