@@ -282,7 +282,7 @@ export class SqliteStore implements TokenStore {
     revoke: BetterSqlite3.Statement<[string, number]>;
     revokeFamily: BetterSqlite3.Statement<[string, number]>;
     revokeUser: BetterSqlite3.Statement<[string, number, number]>;
-    isRevoked: BetterSqlite3.Statement<[{ jti: string; user: string; iat: number }], { known: number; rotated: number; revoked: number }>;
+    isRevoked: BetterSqlite3.Statement<[{ jti: string; user: string; iat: number }], { rotated: number | null; revoked: number }>;
     revokedIn: BetterSqlite3.Statement<[{ jti: string; user: string; iat: number; family: string | null }], number>;
     sessions: BetterSqlite3.Statement<[{ user: string; now: number }], SessionRow>;
     since: BetterSqlite3.Statement<[], number>;
@@ -373,7 +373,8 @@ export class SqliteStore implements TokenStore {
   isRevoked(query: RevocationQuery): boolean {
     const row = this.stmt.isRevoked.get({ jti: query.jti, user: query.userId, iat: query.issuedAt })!;
     if (row.revoked === 1 || row.rotated === 1) return true;
-    return row.known === 0 && query.mustBeKnown && query.issuedAt < this.rememberedSinceRead(query.now);
+    // `rotated` is NULL when the store has no record of the token.
+    return row.rotated === null && query.mustBeKnown && query.issuedAt < this.rememberedSinceRead(query.now);
   }
 
   sessions(userId: string, now: number): SessionInfo[] {
@@ -554,8 +555,7 @@ export class SqliteStore implements TokenStore {
         ON CONFLICT (user_id) DO UPDATE SET cutoff = max(cutoff, excluded.cutoff),
           expires_at = max(expires_at, excluded.expires_at)`),
       isRevoked: prepare(`SELECT
-          EXISTS (SELECT 1 FROM sjwt_tokens WHERE jti = @jti) AS known,
-          EXISTS (SELECT 1 FROM sjwt_tokens WHERE jti = @jti AND rotated_at IS NOT NULL) AS rotated,
+          (SELECT rotated_at IS NOT NULL FROM sjwt_tokens WHERE jti = @jti) AS rotated,
           EXISTS (SELECT 1 FROM sjwt_blacklist WHERE jti = @jti)
           OR EXISTS (SELECT 1 FROM sjwt_revoked_families
             WHERE family_id = (SELECT family_id FROM sjwt_tokens WHERE jti = @jti))
