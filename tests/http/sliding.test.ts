@@ -3,7 +3,7 @@ import type { Express } from 'express';
 import { MemoryStore } from '../../lib';
 import { makeApp, manualClock, SECRET } from '../helpers/app';
 import { decodePart, forge } from '../helpers/jwt';
-import { keyPairFor, makeKeyApp, pem } from '../helpers/keys';
+import { keyPairFor, pem } from '../helpers/keys';
 
 const BLACKLISTED = { detail: 'Token is blacklisted', code: 'token_not_valid' };
 const REFRESH_EXPIRED = { detail: "Token 'refresh_exp' claim has expired", code: 'token_not_valid' };
@@ -273,9 +273,9 @@ describe('sliding tokens are sessions: recorded, listed, revocable', () => {
 describe('verify-only servers', () => {
   it('answer 404 verify_only on the sliding endpoints and accept sliding tokens in authenticate()', async () => {
     const pair = keyPairFor('ES256');
-    const issuer = makeKeyApp({ algorithm: 'ES256', signingKey: pair.privateKey, slidingTokens: true });
+    const issuer = makeApp({ algorithm: 'ES256', signingKey: pair.privateKey, slidingTokens: true });
     const token = await slidingLogin(issuer.app);
-    const { app } = makeKeyApp({ algorithm: 'ES256', verifyingKey: pem(pair.publicKey), slidingTokens: true });
+    const { app } = makeApp({ algorithm: 'ES256', verifyingKey: pem(pair.publicKey), slidingTokens: true });
     for (const path of ['/api/token/sliding/', '/api/token/sliding/refresh/']) {
       const res = await request(app).post(path).send({ token });
       expect(res.status).toBe(404);

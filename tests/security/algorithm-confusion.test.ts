@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import { b64url, forge } from '../helpers/jwt';
-import { countingServer, keyPairFor, listen, makeKeyApp, pem, SECRETS, signRaw } from '../helpers/keys';
+import { makeApp } from '../helpers/app';
+import { countingServer, keyPairFor, listen, pem, SECRETS, signRaw } from '../helpers/keys';
 
 const invalid = { detail: 'Token is invalid', code: 'token_not_valid' };
 const now = Math.floor(Date.now() / 1000);
@@ -10,7 +11,7 @@ const payload = `{"token_type":"access","exp":${now + 300},"iat":${now},"jti":"0
 
 describe('algorithm confusion: an RS256 service', () => {
   const { privateKey, publicKey } = keyPairFor('RS256');
-  const { app } = makeKeyApp({ algorithm: 'RS256', signingKey: privateKey });
+  const { app } = makeApp({ algorithm: 'RS256', signingKey: privateKey });
   const publicPem = pem(publicKey);
 
   async function verify(token: string) {
@@ -86,8 +87,8 @@ describe('header keys are never trusted: jwk, jku, x5u, x5c', () => {
   });
 
   const apps = {
-    'a single ES256 key': () => makeKeyApp({ algorithm: 'ES256', signingKey: ours.privateKey }).app,
-    'a key set': () => makeKeyApp({ keys: [{ kid: 'k1', algorithm: 'ES256', signingKey: ours.privateKey, signing: true }] }).app,
+    'a single ES256 key': () => makeApp({ algorithm: 'ES256', signingKey: ours.privateKey }).app,
+    'a key set': () => makeApp({ keys: [{ kid: 'k1', algorithm: 'ES256', signingKey: ours.privateKey, signing: true }] }).app,
   };
 
   describe.each(Object.entries(apps))('with %s', (_name, build) => {
@@ -118,14 +119,14 @@ describe('header keys are never trusted: jwk, jku, x5u, x5c', () => {
   });
 
   it('a remote-JWKS verifier fetches only its configured URL, never a header URL', async () => {
-    const issuer = makeKeyApp({ keys: [{ kid: 'k1', algorithm: 'ES256', signingKey: ours.privateKey, signing: true }] });
+    const issuer = makeApp({ keys: [{ kid: 'k1', algorithm: 'ES256', signingKey: ours.privateKey, signing: true }] });
     let jwksHits = 0;
     const served = await listen((req: IncomingMessage, res: ServerResponse) => {
       jwksHits++;
       issuer.auth.jwksHandler(req as never, res as never);
     });
     try {
-      const { app } = makeKeyApp({ jwksUri: { uri: `${served.base}/.well-known/jwks.json`, algorithms: ['ES256'] } });
+      const { app } = makeApp({ jwksUri: { uri: `${served.base}/.well-known/jwks.json`, algorithms: ['ES256'] } });
       const forged = signRaw('ES256', `{"alg":"ES256","typ":"JWT","kid":"k1","jku":"${spy.url}/jwks.json","jwk":${attackerJwk}}`, payload, attacker.privateKey);
       expect((await request(app).post('/api/token/verify/').send({ token: forged })).body).toEqual(invalid);
       const good = signRaw('ES256', `{"alg":"ES256","typ":"JWT","kid":"k1","jku":"${spy.url}/jwks.json"}`, payload, ours.privateKey);
@@ -139,7 +140,7 @@ describe('header keys are never trusted: jwk, jku, x5u, x5c', () => {
 });
 
 describe('an HMAC service refuses asymmetric tokens', () => {
-  const { app } = makeKeyApp({ secret: SECRETS.a });
+  const { app } = makeApp({ secret: SECRETS.a });
 
   it('refuses RS256 and ES256 tokens, even carrying a key', async () => {
     const rsa = keyPairFor('RS256');

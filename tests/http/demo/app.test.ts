@@ -81,17 +81,15 @@ describe('two demo processes sharing one Redis (JWT_STORE=redis://...)', () => {
     await redis?.stop();
   });
 
-  it('a logout on one is refused by the other within a second', async () => {
+  it('a logout on one is refused by the other at once (its next request)', async () => {
     const [a, b] = demos as [Demo, Demo];
     const pair = (await request(a.base).post('/api/token/').send({ username: 'vitor', password: '123' })).body;
     expect((await request(b.base).get('/hello/').set('Authorization', `Bearer ${pair.access}`)).status).toBe(200);
     expect((await request(a.base).post('/api/token/blacklist/').send({ refresh: pair.refresh })).status).toBe(200);
-    const started = Date.now();
     const refused = await request(b.base).post('/api/token/refresh/').send({ refresh: pair.refresh });
     expect(refused.status).toBe(401);
     expect(refused.body.detail).toBe('Token is blacklisted');
     expect((await request(b.base).get('/hello/').set('Authorization', `Bearer ${pair.access}`)).status).toBe(401);
-    expect(Date.now() - started).toBeLessThan(1000);
   });
 });
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { startDemo as startAnyDemo, type Demo } from '../../helpers/demo';
 import { decodePart, forge } from '../../helpers/jwt';
-import { keyPairFor, makeKeyApp, pem, SECRETS } from '../../helpers/keys';
+import { makeApp } from '../../helpers/app';
+import { keyPairFor, pem, SECRETS } from '../../helpers/keys';
 
 /** The demo with login throttling off: these tests log in often. */
 const startDemo = (args: string[], env: Record<string, string>) => startAnyDemo(args, { JWT_LOGIN_THROTTLE: 'off', ...env });
@@ -55,7 +56,7 @@ describe('the demo app with keys from its environment', () => {
     expect(res.body.keys).toHaveLength(1);
     expect(res.body.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
     expect(res.body.keys[0].d).toBeUndefined();
-    const { app } = makeKeyApp({ jwksUri: `${demos.signer!.base}/.well-known/jwks.json`, algorithm: 'ES256', audience: 'orders-api', issuer: 'https://demo.test' });
+    const { app } = makeApp({ jwksUri: `${demos.signer!.base}/.well-known/jwks.json`, algorithm: 'ES256', audience: 'orders-api', issuer: 'https://demo.test' });
     const { access } = (await login(demos.signer!.base)).body;
     expect((await request(app).get('/hello/').set('Authorization', `Bearer ${access}`)).status).toBe(200);
   });

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { jwkThumbprint, simpleJwt, VerifyOnlyError, type AsymmetricAlgorithm } from '../../../lib';
 import { decodePart } from '../../helpers/jwt';
-import { keyPairFor, makeKeyApp, pem, SECRETS, signRaw } from '../../helpers/keys';
+import { makeApp } from '../../helpers/app';
+import { keyPairFor, pem, SECRETS, signRaw } from '../../helpers/keys';
 
 const ASYMMETRIC: AsymmetricAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
 const base = { findUserById: () => null, warnings: false as const };
@@ -33,7 +34,7 @@ function signatureHolds(token: string, algorithm: AsymmetricAlgorithm, publicKey
 
 describe('every algorithm round trip (login, /hello/, refresh, verify) on a real Express app', () => {
   it.each(['HS256', 'HS384', 'HS512'] as const)('%s with a secret', async (algorithm) => {
-    const { app } = makeKeyApp({ algorithm, secret: SECRETS.a });
+    const { app } = makeApp({ algorithm, secret: SECRETS.a });
     const { access, refresh } = await login(app);
     expect(decodePart(access, 0)).toEqual({ alg: algorithm, typ: 'JWT' });
     expect((await request(app).get('/hello/').set('Authorization', `Bearer ${access}`)).status).toBe(200);
@@ -44,7 +45,7 @@ describe('every algorithm round trip (login, /hello/, refresh, verify) on a real
 
   it.each(ASYMMETRIC)('%s with a private key', async (algorithm) => {
     const { privateKey, publicKey } = keyPairFor(algorithm);
-    const { app, auth } = makeKeyApp({ algorithm, signingKey: privateKey });
+    const { app, auth } = makeApp({ algorithm, signingKey: privateKey });
     const { access, refresh } = await login(app);
     // The JWKS `kid` (the key's RFC 7638 thumbprint) even with one key, so JWKS consumers that select by kid find it.
     const [jwk] = auth.jwks().keys;
@@ -62,7 +63,7 @@ describe('every algorithm round trip (login, /hello/, refresh, verify) on a real
 
   it.each(ASYMMETRIC)('%s accepts a token signed elsewhere (node:crypto) with the same key', async (algorithm) => {
     const { privateKey } = keyPairFor(algorithm);
-    const { app } = makeKeyApp({ algorithm, signingKey: privateKey });
+    const { app } = makeApp({ algorithm, signingKey: privateKey });
     const now = Math.floor(Date.now() / 1000);
     const token = signRaw(algorithm, `{"alg":"${algorithm}","typ":"JWT"}`, `{"token_type":"access","exp":${now + 60},"iat":${now},"jti":"abc","user_id":"1"}`, privateKey);
     expect((await request(app).get('/hello/').set('Authorization', `Bearer ${token}`)).status).toBe(200);
@@ -70,21 +71,21 @@ describe('every algorithm round trip (login, /hello/, refresh, verify) on a real
 
   it('a single key pair\'s tokens (kid = thumbprint) still verify after a move to a key set that names the key otherwise', async () => {
     const { privateKey } = keyPairFor('ES256');
-    const before = makeKeyApp({ algorithm: 'ES256', signingKey: privateKey });
+    const before = makeApp({ algorithm: 'ES256', signingKey: privateKey });
     const { access } = await login(before.app);
-    const after = makeKeyApp({
+    const after = makeApp({
       keys: [
         { kid: '2026-01', algorithm: 'ES256', signingKey: privateKey },
         { kid: '2026-04', algorithm: 'ES256', signingKey: keyPairFor('ES256', 'next').privateKey, signing: true },
       ],
     });
     expect((await request(after.app).get('/hello/').set('Authorization', `Bearer ${access}`)).status).toBe(200);
-    const other = makeKeyApp({ keys: [{ kid: 'only', algorithm: 'ES256', signingKey: keyPairFor('ES256', 'next').privateKey, signing: true }] });
+    const other = makeApp({ keys: [{ kid: 'only', algorithm: 'ES256', signingKey: keyPairFor('ES256', 'next').privateKey, signing: true }] });
     expect((await request(other.app).get('/hello/').set('Authorization', `Bearer ${access}`)).status).toBe(401);
   });
 
   it('runs on Express 4 as well', async () => {
-    const { app } = makeKeyApp({ algorithm: 'ES256', signingKey: keyPairFor('ES256').privateKey }, 4);
+    const { app } = makeApp({ algorithm: 'ES256', signingKey: keyPairFor('ES256').privateKey }, { major: 4 });
     const { access } = await login(app);
     expect((await request(app).get('/hello/').set('Authorization', `Bearer ${access}`)).status).toBe(200);
   });
@@ -104,8 +105,8 @@ describe('keys given as PEM text, file path, or KeyObject', () => {
     ['PEM buffers', Buffer.from(pem(privateKey)), Buffer.from(pem(publicKey))],
     ['KeyObjects', privateKey, publicKey],
   ])('%s', async (_how, signingKey, verifyingKey) => {
-    const signer = makeKeyApp({ algorithm: 'ES256', signingKey });
-    const verifier = makeKeyApp({ algorithm: 'ES256', verifyingKey });
+    const signer = makeApp({ algorithm: 'ES256', signingKey });
+    const verifier = makeApp({ algorithm: 'ES256', verifyingKey });
     const { access } = await login(signer.app);
     expect((await request(verifier.app).get('/hello/').set('Authorization', `Bearer ${access}`)).status).toBe(200);
   });
@@ -215,8 +216,8 @@ describe('the key type is checked against the algorithm at construction', () => 
 
 describe('verify-only mode (only a public key): a resource server', () => {
   const { privateKey, publicKey } = keyPairFor('RS256');
-  const issuer = makeKeyApp({ algorithm: 'RS256', signingKey: privateKey });
-  const resource = makeKeyApp({ algorithm: 'RS256', verifyingKey: publicKey });
+  const issuer = makeApp({ algorithm: 'RS256', signingKey: privateKey });
+  const resource = makeApp({ algorithm: 'RS256', verifyingKey: publicKey });
   const verifyOnly = {
     detail: 'This server only verifies tokens; it has no signing key. Obtain tokens from the service that issues them.',
     code: 'verify_only',

@@ -1,15 +1,15 @@
 import request from 'supertest';
 import { simpleJwt } from '../../../lib';
-import { manualClock } from '../../helpers/app';
+import { makeApp, manualClock } from '../../helpers/app';
 import { decodePart, forge } from '../../helpers/jwt';
-import { keyPairFor, makeKeyApp, SECRETS } from '../../helpers/keys';
+import { keyPairFor, SECRETS } from '../../helpers/keys';
 
 const invalid = { detail: 'Token is invalid', code: 'token_not_valid' };
 
 describe('audience and issuer', () => {
   const clock = manualClock();
   const now = Math.floor(clock.now() / 1000);
-  const { app } = makeKeyApp({
+  const { app } = makeApp({
     secret: SECRETS.a,
     clock: clock.now,
     audience: 'orders-api',
@@ -53,14 +53,14 @@ describe('audience and issuer', () => {
   });
 
   it('refuses a token naming an audience when the service has none (RFC 7519 §4.1.3), ignores iss then', async () => {
-    const { app: plain } = makeKeyApp({ secret: SECRETS.a, clock: clock.now });
+    const { app: plain } = makeApp({ secret: SECRETS.a, clock: clock.now });
     const token = (extra: string) => forge('{"alg":"HS256","typ":"JWT"}', claims(extra), SECRETS.a);
     expect((await request(plain).post('/api/token/verify/').send({ token: token(',"aud":"orders-api"') })).body).toEqual(invalid);
     expect((await request(plain).post('/api/token/verify/').send({ token: token(',"iss":"anyone"') })).status).toBe(200);
   });
 
   it('issues an array audience as configured and accepts tokens for any of them', async () => {
-    const { app: multi } = makeKeyApp({ algorithm: 'ES256', signingKey: keyPairFor('ES256').privateKey, audience: ['orders-api', 'billing-api'] });
+    const { app: multi } = makeApp({ algorithm: 'ES256', signingKey: keyPairFor('ES256').privateKey, audience: ['orders-api', 'billing-api'] });
     const { access } = (await request(multi).post('/api/token/').send({ username: 'vitor', password: '123' })).body;
     expect(decodePart(access, 1).aud).toEqual(['orders-api', 'billing-api']);
     expect((await request(multi).get('/hello/').set('Authorization', `Bearer ${access}`)).status).toBe(200);
@@ -80,7 +80,7 @@ describe('audience and issuer', () => {
   });
 
   it('keeps customClaims from setting aud or iss', async () => {
-    const { app: bad } = makeKeyApp({ secret: SECRETS.a, audience: 'x', customClaims: () => ({ aud: 'evil' }), logger: { warn() {}, error() {} } });
+    const { app: bad } = makeApp({ secret: SECRETS.a, audience: 'x', customClaims: () => ({ aud: 'evil' }), logger: { warn() {}, error() {} } });
     expect((await request(bad).post('/api/token/').send({ username: 'vitor', password: '123' })).status).toBe(500);
   });
 });

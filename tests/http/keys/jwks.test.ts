@@ -5,9 +5,9 @@ import express from 'express';
 import request from 'supertest';
 import { jwkThumbprint, simpleJwt, type AsymmetricAlgorithm, type Options, type SimpleJwt } from '../../../lib';
 import type { DemoUser } from '../../../demo-app/users';
-import { memoryLogger } from '../../helpers/app';
+import { makeApp, memoryLogger } from '../../helpers/app';
 import { forge } from '../../helpers/jwt';
-import { keyPairFor, listen, makeKeyApp, SECRETS, signRaw } from '../../helpers/keys';
+import { keyPairFor, listen, SECRETS, signRaw } from '../../helpers/keys';
 
 const invalid = { detail: 'Token is invalid', code: 'token_not_valid' };
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
@@ -17,7 +17,7 @@ describe('auth.jwks(): the public keys, and nothing else', () => {
   const ec = keyPairFor('ES384');
 
   it('lists RSA and EC keys with kty, kid, use, alg and only their public members', () => {
-    const { auth } = makeKeyApp({
+    const { auth } = makeApp({
       keys: [
         { kid: 'rsa-1', algorithm: 'PS256', signingKey: rsa.privateKey, signing: true },
         { kid: 'ec-1', algorithm: 'ES384', signingKey: ec.privateKey },
@@ -37,7 +37,7 @@ describe('auth.jwks(): the public keys, and nothing else', () => {
   });
 
   it('never lists an HMAC key, even in a mixed set', () => {
-    const { auth } = makeKeyApp({
+    const { auth } = makeApp({
       keys: [
         { kid: 'hs', secret: SECRETS.a, signing: true },
         { kid: 'ec', algorithm: 'ES384', verifyingKey: ec.publicKey },
@@ -45,11 +45,11 @@ describe('auth.jwks(): the public keys, and nothing else', () => {
     });
     expect(auth.jwks().keys.map((k) => k.kid)).toEqual(['ec']);
     expect(JSON.stringify(auth.jwks())).not.toContain(Buffer.from(SECRETS.a).toString('base64url').slice(0, 20));
-    expect(makeKeyApp({ secret: SECRETS.a }).auth.jwks()).toEqual({ keys: [] });
+    expect(makeApp({ secret: SECRETS.a }).auth.jwks()).toEqual({ keys: [] });
   });
 
   it('names a single key by its RFC 7638 thumbprint', () => {
-    const { auth } = makeKeyApp({ algorithm: 'RS256', signingKey: rsa.privateKey });
+    const { auth } = makeApp({ algorithm: 'RS256', signingKey: rsa.privateKey });
     const [jwk] = auth.jwks().keys;
     const canonical = `{"e":"${jwk!.e}","kty":"RSA","n":"${jwk!.n}"}`;
     expect(jwk!.kid).toBe(createHash('sha256').update(canonical).digest('base64url'));
@@ -61,7 +61,7 @@ describe('auth.jwks(): the public keys, and nothing else', () => {
   });
 
   it('hands out copies: changing one does not change what is served', async () => {
-    const { auth } = makeKeyApp({ algorithm: 'ES384', signingKey: ec.privateKey });
+    const { auth } = makeApp({ algorithm: 'ES384', signingKey: ec.privateKey });
     const copy = auth.jwks();
     copy.keys.length = 0;
     expect(auth.jwks().keys).toHaveLength(1);
@@ -69,7 +69,7 @@ describe('auth.jwks(): the public keys, and nothing else', () => {
 });
 
 describe('auth.jwksHandler', () => {
-  const { auth } = makeKeyApp({ algorithm: 'ES256', signingKey: keyPairFor('ES256').privateKey });
+  const { auth } = makeApp({ algorithm: 'ES256', signingKey: keyPairFor('ES256').privateKey });
   const app = express();
   app.get('/.well-known/jwks.json', auth.jwksHandler);
   app.all('/any-method/jwks.json', auth.jwksHandler);
@@ -95,7 +95,7 @@ describe('auth.jwksHandler', () => {
 
 /** An issuing service on 127.0.0.1: the token endpoints and its JWKS, as the demo mounts them. */
 async function startIssuer(options: Partial<Options<DemoUser>>) {
-  const { app, auth } = makeKeyApp(options);
+  const { app, auth } = makeApp(options);
   app.get('/.well-known/jwks.json', auth.jwksHandler);
   let fetches = 0;
   const server = await listen((req: IncomingMessage, res: ServerResponse) => {
@@ -115,7 +115,7 @@ describe.each(['RS256', 'ES256', 'PS512', 'ES512'] as AsymmetricAlgorithm[])(
     beforeAll(async () => {
       issuer = await startIssuer({ algorithm, signingKey: keyPairFor(algorithm).privateKey });
       // The second app knows nothing but the first app's JWKS URL.
-      const second = makeKeyApp({ jwksUri: { uri: issuer.jwksUri, algorithms: [algorithm] } });
+      const second = makeApp({ jwksUri: { uri: issuer.jwksUri, algorithms: [algorithm] } });
       verifierAuth = second.auth;
       verifier = await listen(second.app);
     });
@@ -171,7 +171,7 @@ describe('the remote JWKS client: kid look-ups, rate limit, outages, timeout', (
     const issuer = await startIssuer({ keys: [{ kid: 'k1', algorithm: 'RS256', signingKey: rsa.privateKey, signing: true }] });
     const logger = memoryLogger();
     try {
-      const { app } = makeKeyApp({ jwksUri: { uri: issuer.jwksUri, algorithms: ['RS256'], requestsPerMinute: 2 }, logger });
+      const { app } = makeApp({ jwksUri: { uri: issuer.jwksUri, algorithms: ['RS256'], requestsPerMinute: 2 }, logger });
       const good = signRaw('RS256', '{"alg":"RS256","typ":"JWT","kid":"k1"}', payload, rsa.privateKey);
       expect((await request(app).post('/api/token/verify/').send({ token: good })).status).toBe(200); // fetch 1
       const unknown = (kid: string) => signRaw('RS256', `{"alg":"RS256","typ":"JWT","kid":"${kid}"}`, payload, rsa.privateKey);
@@ -192,7 +192,7 @@ describe('the remote JWKS client: kid look-ups, rate limit, outages, timeout', (
   it('fetches nothing for a token whose algorithm is not accepted or whose kid is no string', async () => {
     const issuer = await startIssuer({ keys: [{ kid: 'k1', algorithm: 'RS256', signingKey: rsa.privateKey, signing: true }] });
     try {
-      const { app } = makeKeyApp({ jwksUri: { uri: issuer.jwksUri, algorithms: ['RS256'] } });
+      const { app } = makeApp({ jwksUri: { uri: issuer.jwksUri, algorithms: ['RS256'] } });
       const ps = signRaw('PS256', '{"alg":"PS256","typ":"JWT","kid":"k1"}', payload, rsa.privateKey);
       expect((await request(app).post('/api/token/verify/').send({ token: ps })).body).toEqual(invalid);
       const none = `${Buffer.from('{"alg":"none","kid":"k1"}').toString('base64url')}.${Buffer.from(payload).toString('base64url')}.`;
@@ -209,7 +209,7 @@ describe('the remote JWKS client: kid look-ups, rate limit, outages, timeout', (
     const closed = await listen((_req: IncomingMessage, res: ServerResponse) => res.end());
     const uri = `${closed.base}/.well-known/jwks.json`;
     await closed.close();
-    const { app } = makeKeyApp({ jwksUri: { uri, algorithms: ['RS256'] }, logger: memoryLogger() });
+    const { app } = makeApp({ jwksUri: { uri, algorithms: ['RS256'] }, logger: memoryLogger() });
     const token = signRaw('RS256', '{"alg":"RS256","typ":"JWT","kid":"k1"}', payload, rsa.privateKey);
     const verify = await request(app).post('/api/token/verify/').send({ token });
     expect(verify.status).toBe(503);
@@ -226,7 +226,7 @@ describe('the remote JWKS client: kid look-ups, rate limit, outages, timeout', (
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const port = (silent.address() as AddressInfo).port;
     try {
-      const { app } = makeKeyApp({ jwksUri: { uri: `http://127.0.0.1:${port}/jwks.json`, algorithms: ['RS256'], timeout: 1 }, logger: memoryLogger() });
+      const { app } = makeApp({ jwksUri: { uri: `http://127.0.0.1:${port}/jwks.json`, algorithms: ['RS256'], timeout: 1 }, logger: memoryLogger() });
       const token = signRaw('RS256', '{"alg":"RS256","typ":"JWT","kid":"k1"}', payload, rsa.privateKey);
       const started = Date.now();
       const res = await request(app).post('/api/token/verify/').send({ token });
@@ -242,7 +242,7 @@ describe('the remote JWKS client: kid look-ups, rate limit, outages, timeout', (
     const issuer = await startIssuer({ algorithm: 'ES256', signingKey: keyPairFor('ES256').privateKey, audience: 'orders-api', issuer: 'https://auth.test' });
     const plain = await startIssuer({ algorithm: 'ES256', signingKey: keyPairFor('ES256').privateKey });
     try {
-      const strict = makeKeyApp({ jwksUri: { uri: issuer.jwksUri, algorithms: ['ES256'] }, audience: 'orders-api', issuer: 'https://auth.test' }).app;
+      const strict = makeApp({ jwksUri: { uri: issuer.jwksUri, algorithms: ['ES256'] }, audience: 'orders-api', issuer: 'https://auth.test' }).app;
       const { access } = (await request(issuer.base).post('/api/token/').send({ username: 'vitor', password: '123' })).body;
       expect((await request(strict).get('/hello/').set('Authorization', `Bearer ${access}`)).status).toBe(200);
       const { access: bare } = (await request(plain.base).post('/api/token/').send({ username: 'vitor', password: '123' })).body;

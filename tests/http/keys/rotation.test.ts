@@ -3,9 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import fs from 'node:fs';
 import request from 'supertest';
 import { simpleJwt, type KeySetEntry } from '../../../lib';
-import type { TestApp } from '../../helpers/app';
+import { makeApp, type TestApp } from '../../helpers/app';
 import { decodePart, forge } from '../../helpers/jwt';
-import { keyPairFor, listen, makeKeyApp, SECRETS } from '../../helpers/keys';
+import { keyPairFor, listen, SECRETS } from '../../helpers/keys';
 
 const invalid = { detail: 'Token is invalid', code: 'token_not_valid' };
 const now = Math.floor(Date.now() / 1000);
@@ -22,7 +22,7 @@ async function login(app: TestApp['app']) {
 }
 
 describe('kid selects the key, from the configured set only', () => {
-  const { app } = makeKeyApp({
+  const { app } = makeApp({
     keys: [
       { kid: 'k1', secret: SECRETS.a, signing: true },
       { kid: 'k2', secret: SECRETS.b },
@@ -89,7 +89,7 @@ describe('kid selects the key, from the configured set only', () => {
   });
 
   it('in a verify-only set, refuses a token without kid', async () => {
-    const { app: verifier } = makeKeyApp({ keys: [{ kid: 'k1', secret: SECRETS.a }] });
+    const { app: verifier } = makeApp({ keys: [{ kid: 'k1', secret: SECRETS.a }] });
     expect((await request(verifier).post('/api/token/verify/').send({ token: forge(header('k1'), payload, SECRETS.a) })).status).toBe(200);
     expect((await request(verifier).post('/api/token/verify/').send({ token: forge(header(undefined), payload, SECRETS.a) })).body).toEqual(invalid);
   });
@@ -154,7 +154,7 @@ describe.each([
 ])('rotation with overlap (%s)', (_name, config) => {
   // The fleet shares one token store, as every multi-server deployment does.
   const store = new MemoryStore({ purgeIntervalSeconds: 0 });
-  const instance = (phase: 1 | 2 | 3 | 4) => makeKeyApp({ keys: config[phase], rotateRefreshTokens: true, store }).app;
+  const instance = (phase: 1 | 2 | 3 | 4) => makeApp({ keys: config[phase], rotateRefreshTokens: true, store }).app;
 
   /**
    * One round of traffic over a fleet: every session calls /hello/ and refreshes on every instance, and a new
@@ -217,7 +217,7 @@ describe.each([
 
   it('replacing every key (retiring all of them) invalidates every token', async () => {
     const old = await login(instance(1));
-    const replaced = makeKeyApp({ keys: [{ kid: 'k-new', secret: 'completely-new-secret-4f8a1c9e7b3d5f2a-6e0c8b4a2d9f7e1c-Lm', signing: true }] }).app;
+    const replaced = makeApp({ keys: [{ kid: 'k-new', secret: 'completely-new-secret-4f8a1c9e7b3d5f2a-6e0c8b4a2d9f7e1c-Lm', signing: true }] }).app;
     expect((await request(replaced).post('/api/token/verify/').send({ token: old.access })).body).toEqual(invalid);
     expect((await request(replaced).post('/api/token/verify/').send({ token: old.refresh })).body).toEqual(invalid);
   });
@@ -225,7 +225,7 @@ describe.each([
 
 describe('rotation seen through the JWKS', () => {
   it('publishes both public keys during the overlap and only the new one after retirement', () => {
-    const kids = (phase: 1 | 2 | 3 | 4) => makeKeyApp({ keys: asymmetricKeys[phase] }).auth.jwks().keys.map((k) => k.kid);
+    const kids = (phase: 1 | 2 | 3 | 4) => makeApp({ keys: asymmetricKeys[phase] }).auth.jwks().keys.map((k) => k.kid);
     expect(kids(1)).toEqual(['rsa-2026-01']);
     expect(kids(2)).toEqual(['rsa-2026-01', 'ec-2026-02']);
     expect(kids(3)).toEqual(['rsa-2026-01', 'ec-2026-02']);
@@ -233,7 +233,7 @@ describe('rotation seen through the JWKS', () => {
   });
 
   it('a remote verifier picks up the promoted key by itself (an unknown kid triggers one refetch)', async () => {
-    let current = makeKeyApp({ keys: asymmetricKeys[2] });
+    let current = makeApp({ keys: asymmetricKeys[2] });
     let fetches = 0;
     const issuer = await listen((req: IncomingMessage, res: ServerResponse) => {
       if (req.url !== '/.well-known/jwks.json') return current.app(req, res);
@@ -241,10 +241,10 @@ describe('rotation seen through the JWKS', () => {
       current.auth.jwksHandler(req as never, res as never);
     });
     try {
-      const verifier = makeKeyApp({ jwksUri: { uri: `${issuer.base}/.well-known/jwks.json`, algorithms: ['RS256', 'ES256'] } }).app;
+      const verifier = makeApp({ jwksUri: { uri: `${issuer.base}/.well-known/jwks.json`, algorithms: ['RS256', 'ES256'] } }).app;
       const before = await login(current.app);
       expect((await request(verifier).get('/hello/').set('Authorization', `Bearer ${before.access}`)).status).toBe(200);
-      current = makeKeyApp({ keys: asymmetricKeys[3] });
+      current = makeApp({ keys: asymmetricKeys[3] });
       const after = await login(current.app);
       expect((await request(verifier).get('/hello/').set('Authorization', `Bearer ${after.access}`)).status).toBe(200);
       expect((await request(verifier).get('/hello/').set('Authorization', `Bearer ${before.access}`)).status).toBe(200);

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { simpleJwt } from '../../../lib';
-import { memoryLogger } from '../../helpers/app';
+import { makeApp, memoryLogger } from '../../helpers/app';
 import { forge } from '../../helpers/jwt';
-import { makeKeyApp, SECRETS } from '../../helpers/keys';
+import { SECRETS } from '../../helpers/keys';
 
 const base = { findUserById: () => null, warnings: false as const };
 const ENV_NAMES = ['JWT_SECRET', 'JWT_SECRET_FILE', 'NODE_ENV'] as const;
@@ -86,7 +86,7 @@ describe('where the secret comes from: option, JWT_SECRET, JWT_SECRET_FILE', () 
   const payload = `{"token_type":"access","exp":${now + 60},"iat":${now},"jti":"x","user_id":"1"}`;
 
   async function acceptsTokenSignedWith(secret: string): Promise<boolean> {
-    const { app } = makeKeyApp({});
+    const { app } = makeApp({ secret: undefined });
     const res = await request(app).post('/api/token/verify/').send({ token: forge('{"alg":"HS256","typ":"JWT"}', payload, secret) });
     return res.status === 200;
   }
@@ -162,8 +162,8 @@ describe('where the secret comes from: option, JWT_SECRET, JWT_SECRET_FILE', () 
 
 describe('changing the secret invalidates every token', () => {
   it('refuses access and refresh tokens signed with the old secret', async () => {
-    const before = makeKeyApp({ secret: SECRETS.a }).app;
-    const after = makeKeyApp({ secret: SECRETS.b }).app;
+    const before = makeApp({ secret: SECRETS.a }).app;
+    const after = makeApp({ secret: SECRETS.b }).app;
     const { access, refresh } = (await request(before).post('/api/token/').send({ username: 'vitor', password: '123' })).body;
     expect((await request(before).get('/hello/').set('Authorization', `Bearer ${access}`)).status).toBe(200);
     const hello = await request(after).get('/hello/').set('Authorization', `Bearer ${access}`);

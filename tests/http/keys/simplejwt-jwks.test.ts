@@ -11,7 +11,8 @@ import { createInterface } from 'node:readline';
 import request from 'supertest';
 import type { AsymmetricAlgorithm } from '../../../lib';
 import { decodePart } from '../../helpers/jwt';
-import { keyPairFor, listen, makeKeyApp, signRaw } from '../../helpers/keys';
+import { makeApp } from '../../helpers/app';
+import { keyPairFor, listen, signRaw } from '../../helpers/keys';
 
 const SERVER = join(__dirname, '..', '..', 'helpers', 'simplejwt-resource-server.py');
 const NOT_VALID = 'Given token not valid for any token type';
@@ -45,7 +46,7 @@ function stop(child: ChildProcess): Promise<void> {
 // PS* is not in simplejwt 5.2's ALLOWED_ALGORITHMS, so RS and ES are what it can be pointed at.
 describe.each(['RS256', 'ES256'] as AsymmetricAlgorithm[])('a simplejwt resource server with JWK_URL = our JWKS (%s)', (algorithm) => {
   const { privateKey } = keyPairFor(algorithm);
-  const { app, auth } = makeKeyApp({ algorithm, signingKey: privateKey });
+  const { app, auth } = makeApp({ algorithm, signingKey: privateKey });
   app.get('/.well-known/jwks.json', auth.jwksHandler);
   let issuer: Awaited<ReturnType<typeof listen>>;
   let django: Awaited<ReturnType<typeof startDjango>>;

@@ -1,7 +1,7 @@
 /**
  * A SQLite write lock held by another process: the store never waits inside SQLite, so the event loop keeps
- * turning (/hello/ stays fast, even with access-token revocation, whose check is a WAL read), and an event that
- * needs the lock answers 503 within the store's wait, well inside storeTimeoutMs.
+ * turning (/hello/ answers while refresh waits, even with access-token revocation, whose check is a WAL read),
+ * and an event that needs the lock answers 503 within the store's wait, well inside storeTimeoutMs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,7 +27,7 @@ async function holdLock(file: string): Promise<ChildProcess> {
   return holder;
 }
 
-it('keeps /hello/ under 200 ms and answers refresh 503 within the store timeout while another process holds the lock', async () => {
+it('keeps /hello/ answering (each in under half the refresh\'s wait) and answers refresh 503 within the store timeout while another process holds the lock', async () => {
   const file = join(dir, 'tokens.sqlite3');
   const store = new SqliteStore(file, { purgeIntervalSeconds: 0 });
   const { app, auth } = makeApp({ store, revokeAccessTokens: true, rotateRefreshTokens: true, storeTimeoutMs: 1000 });
@@ -44,7 +44,8 @@ it('keeps /hello/ under 200 ms and answers refresh 503 within the store timeout 
     }
     const { res, ms } = await refresh;
     expect(hellos.map((h) => h.status)).toEqual([200, 200, 200, 200, 200]);
-    expect(Math.max(...hellos.map((h) => h.ms))).toBeLessThan(200);
+    // A blocked event loop would hold every /hello/ for the whole wait; relative to it, not to a wall-clock figure.
+    expect(Math.max(...hellos.map((h) => h.ms))).toBeLessThan(ms / 2);
     expect(res.status).toBe(503);
     expect(res.body.code).toBe('store_unavailable');
     expect(ms).toBeLessThan(1500);
