@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type { Express } from 'express';
 import { MemoryStore, simpleJwt, type Options } from '../../lib';
-import type { OpenApiDocument, OpenApiHeader, OpenApiOperation, OpenApiOptions, OpenApiResponse } from '../../lib/http/openapi';
+import { openApiDocument, type OpenApiDocument, type OpenApiHeader, type OpenApiOperation, type OpenApiOptions, type OpenApiResponse } from '../../lib/openapi';
 import type { DemoUser } from '../../demo-app/users';
 import { makeApp, manualClock, memoryLogger, type TestApp } from '../helpers/app';
 import { decodePart } from '../helpers/jwt';
@@ -83,7 +83,7 @@ function documentedSchema(doc: OpenApiDocument, path: string, method: string, st
   return checker.resolveResponse(checker.operation(path, method).responses[status]!).content!['application/json']!.schema;
 }
 
-describe('auth.openapi(): the document', () => {
+describe('openApiDocument(auth): the document', () => {
   const admin: OpenApiOptions = { adminPath: ADMIN };
   // Three cells in every row: with fewer, jest would pass its `done` callback as the options.
   const configurations: [string, () => ReturnType<typeof simpleJwt>, OpenApiOptions | undefined][] = [
@@ -112,7 +112,7 @@ describe('auth.openapi(): the document', () => {
 
   it.each(configurations)('with %s is a valid OpenAPI 3.1 document, every schema valid JSON Schema 2020-12 (strict)', async (_name, make, options) => {
     const auth = make();
-    const doc = auth.openapi(options);
+    const doc = openApiDocument(auth, options);
     expect(doc.openapi).toBe('3.1.0');
     const verdict = validateDocument(doc);
     expect(verdict.errors).toEqual([]);
@@ -125,13 +125,13 @@ describe('auth.openapi(): the document', () => {
 
   it('the validator does refuse a broken document (so the check above means something)', () => {
     const { auth } = makeApp();
-    const doc = auth.openapi() as unknown as { paths: Record<string, { post: { responses: Record<string, Partial<OpenApiResponse>> } }> };
+    const doc = openApiDocument(auth) as unknown as { paths: Record<string, { post: { responses: Record<string, Partial<OpenApiResponse>> } }> };
     delete doc.paths[`${BASE}/`]!.post.responses['200']!.description;
     expect(validateDocument(doc).valid).toBe(false);
   });
 
   it('the response check catches a body or a header that differs from the document', () => {
-    const checker = responseChecker(makeApp().auth.openapi());
+    const checker = responseChecker(openApiDocument(makeApp().auth));
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}) =>
       ({ status, body, text: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } }) as unknown as request.Response;
     const noStore = { 'cache-control': 'no-store' };
@@ -142,7 +142,7 @@ describe('auth.openapi(): the document', () => {
     expect(checker.problems(`${BASE}/`, 'POST', answer(401, { detail: 'No active account found with the given credentials' }))).toHaveLength(2);
     expect(checker.problems(`${BASE}/`, 'POST', answer(418, {}))).toEqual([`status 418 is not documented for POST ${BASE}/`]);
     // A header sent more than once (Set-Cookie) is checked line by line.
-    const cookies = responseChecker(makeApp({ cookies: true }).auth.openapi());
+    const cookies = responseChecker(openApiDocument(makeApp({ cookies: true }).auth));
     const lines = ['__Secure-refresh_token=a.b.c; Path=/api/token; Max-Age=86400; HttpOnly; Secure; SameSite=Strict', '__Host-csrftoken=x; Path=/; Max-Age=86400; Secure; SameSite=Strict'];
     const withCookies = (setCookie: string[]) => ({ ...answer(200, { access: 'a.b.c' }, noStore), headers: { 'content-type': 'application/json', ...noStore, 'set-cookie': setCookie } }) as unknown as request.Response;
     expect(cookies.problems(`${BASE}/`, 'POST', withCookies(lines))).toEqual([]);
@@ -152,7 +152,7 @@ describe('auth.openapi(): the document', () => {
 
   it('describes every route of the router, below basePath', () => {
     const { auth } = makeApp();
-    const doc = auth.openapi();
+    const doc = openApiDocument(auth);
     expect(Object.keys(doc.paths)).toEqual([`${BASE}/`, `${BASE}/refresh/`, `${BASE}/verify/`, `${BASE}/blacklist/`, `${BASE}/sessions/`, `${BASE}/sessions/{id}/`]);
     const ops = Object.values(doc.paths).flatMap((item) => Object.entries(item).map(([method, op]) => `${method} ${(op as OpenApiOperation).operationId}`));
     expect(ops).toEqual([
@@ -164,32 +164,32 @@ describe('auth.openapi(): the document', () => {
       'delete sessionsDeleteAll',
       'delete sessionsDelete',
     ]);
-    expect(Object.keys(auth.openapi({ basePath: '/auth/jwt/' }).paths)[0]).toBe('/auth/jwt/');
-    expect(Object.keys(auth.openapi({ basePath: '' }).paths)).toContain('/refresh/');
-    expect(auth.openapi({ title: 'Shop API', version: '2.3.0' }).info).toMatchObject({ title: 'Shop API', version: '2.3.0' });
+    expect(Object.keys(openApiDocument(auth, { basePath: '/auth/jwt/' }).paths)[0]).toBe('/auth/jwt/');
+    expect(Object.keys(openApiDocument(auth, { basePath: '' }).paths)).toContain('/refresh/');
+    expect(openApiDocument(auth, { title: 'Shop API', version: '2.3.0' }).info).toMatchObject({ title: 'Shop API', version: '2.3.0' });
     expect(doc.info).toMatchObject({ title: 'Token API', version: '1.0.0' });
   });
 
   it('refuses bad options with a TypeError naming them', () => {
     const { auth } = makeApp();
-    expect(() => auth.openapi({ basePath: 'api/token' })).toThrow(/"basePath" must be the path auth.router is mounted at/);
-    expect(() => auth.openapi({ basePath: '/api/{x}' })).toThrow(TypeError);
-    expect(() => auth.openapi({ title: '' })).toThrow(/"title" must be a non-empty string/);
-    expect(() => auth.openapi({ basPath: '/x' } as never)).toThrow(/Unknown openapi\(\) option "basPath"/);
+    expect(() => openApiDocument(auth, { basePath: 'api/token' })).toThrow(/"basePath" must be the path auth.router is mounted at/);
+    expect(() => openApiDocument(auth, { basePath: '/api/{x}' })).toThrow(TypeError);
+    expect(() => openApiDocument(auth, { title: '' })).toThrow(/"title" must be a non-empty string/);
+    expect(() => openApiDocument(auth, { basPath: '/x' } as never)).toThrow(/Unknown openApiDocument\(\) option "basPath"/);
   });
 
   it('returns a new object each call: changing one never changes the next', () => {
     const { auth } = makeApp();
-    const first = auth.openapi();
+    const first = openApiDocument(auth);
     first.paths = {};
     first.components.schemas.TokenPair = {};
-    const second = auth.openapi();
+    const second = openApiDocument(auth);
     expect(Object.keys(second.paths)).toHaveLength(6);
     expect(second.components.schemas.TokenPair).toMatchObject({ required: ['refresh', 'access'] });
   });
 
   it('names the configured username field in the login body and its field errors', () => {
-    const doc = makeApp({ usernameField: 'email' }).auth.openapi();
+    const doc = openApiDocument(makeApp({ usernameField: 'email' }).auth);
     expect(doc.components.schemas.TokenObtainPairRequest).toMatchObject({ required: ['email', 'password'], properties: { email: { type: 'string' } } });
     const checker = responseChecker(doc);
     const fieldErrors = { $ref: '#/components/schemas/TokenObtainPairFieldErrors' };
@@ -198,8 +198,8 @@ describe('auth.openapi(): the document', () => {
   });
 
   it('documents the refresh answer with a refresh token only when rotation is on', () => {
-    const plain = responseChecker(makeApp().auth.openapi());
-    const rotating = responseChecker(makeApp({ rotateRefreshTokens: true }).auth.openapi());
+    const plain = responseChecker(openApiDocument(makeApp().auth));
+    const rotating = responseChecker(openApiDocument(makeApp({ rotateRefreshTokens: true }).auth));
     const ok = (checker: typeof plain) => (checker.operation(`${BASE}/refresh/`, 'post').responses['200'] as OpenApiResponse).content!['application/json']!.schema;
     const access = 'aaa.bbb.ccc';
     expect(plain.matches(ok(plain), { access })).toBe(true);
@@ -210,31 +210,31 @@ describe('auth.openapi(): the document', () => {
 
   it('documents 429 only with login throttling, 403 only with the refuse policy, password_changed only with getCredentialsChangedAt', () => {
     const statuses = (doc: OpenApiDocument) => Object.keys(doc.paths[`${BASE}/`]!.post!.responses);
-    expect(statuses(makeApp({ loginThrottle: '10/15m' }).auth.openapi())).toContain('429');
-    expect(statuses(makeApp({ loginThrottle: false }).auth.openapi())).not.toContain('429');
-    expect(statuses(makeApp().auth.openapi())).not.toContain('403');
-    expect(statuses(makeApp({ sessionLimitPolicy: 'refuse' }).auth.openapi())).toContain('403');
-    expect(makeApp().auth.openapi().components.schemas.PasswordChanged).toBeUndefined();
-    expect(makeApp({ getCredentialsChangedAt: () => null }).auth.openapi().components.schemas.PasswordChanged).toBeDefined();
+    expect(statuses(openApiDocument(makeApp({ loginThrottle: '10/15m' }).auth))).toContain('429');
+    expect(statuses(openApiDocument(makeApp({ loginThrottle: false }).auth))).not.toContain('429');
+    expect(statuses(openApiDocument(makeApp().auth))).not.toContain('403');
+    expect(statuses(openApiDocument(makeApp({ sessionLimitPolicy: 'refuse' }).auth))).toContain('403');
+    expect(openApiDocument(makeApp().auth).components.schemas.PasswordChanged).toBeUndefined();
+    expect(openApiDocument(makeApp({ getCredentialsChangedAt: () => null }).auth).components.schemas.PasswordChanged).toBeDefined();
   });
 
   it('a verify-only kit documents no login and no refresh; a remote JWKS adds 503 keys_unavailable', async () => {
     const local = verifyOnlyKit({ algorithm: 'ES256', verifyingKey: keyPairFor('ES256').publicKey });
-    expect(Object.keys(local.openapi().paths)).toEqual([`${BASE}/verify/`, `${BASE}/blacklist/`, `${BASE}/sessions/`, `${BASE}/sessions/{id}/`]);
-    expect(local.openapi().info.description).toContain('only verifies');
-    expect(local.openapi().components.schemas.KeysUnavailable).toBeUndefined();
+    expect(Object.keys(openApiDocument(local).paths)).toEqual([`${BASE}/verify/`, `${BASE}/blacklist/`, `${BASE}/sessions/`, `${BASE}/sessions/{id}/`]);
+    expect(openApiDocument(local).info.description).toContain('only verifies');
+    expect(openApiDocument(local).components.schemas.KeysUnavailable).toBeUndefined();
     const remote = verifyOnlyKit({ jwksUri: { uri: 'https://auth.example.com/.well-known/jwks.json', algorithms: ['RS256'] } });
-    expect(remote.openapi().components.schemas.KeysUnavailable).toMatchObject({ properties: { code: { const: 'keys_unavailable' } } });
+    expect(openApiDocument(remote).components.schemas.KeysUnavailable).toMatchObject({ properties: { code: { const: 'keys_unavailable' } } });
     await Promise.all([local.close(), remote.close()]);
   });
 
   it('bearerAuth uses the first accepted scheme; 401s document WWW-Authenticate with it', () => {
-    const doc = makeApp({ authHeaderTypes: ['JWT', 'Bearer'] }).auth.openapi();
+    const doc = openApiDocument(makeApp({ authHeaderTypes: ['JWT', 'Bearer'] }).auth);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'JWT' });
     expect(doc.components.securitySchemes.bearerAuth).not.toHaveProperty('bearerFormat'); // bearer scheme only
     expect(doc.components.headers['WWW-Authenticate']!.schema).toEqual({ type: 'string', const: 'JWT realm="api"' });
-    expect(makeApp().auth.openapi().components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'Bearer', bearerFormat: 'JWT' });
-    expect(makeApp({ authHeaderName: 'X-Access-Token' }).auth.openapi().components.securitySchemes.bearerAuth).toMatchObject({
+    expect(openApiDocument(makeApp().auth).components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'Bearer', bearerFormat: 'JWT' });
+    expect(openApiDocument(makeApp({ authHeaderName: 'X-Access-Token' }).auth).components.securitySchemes.bearerAuth).toMatchObject({
       type: 'apiKey',
       in: 'header',
       name: 'x-access-token',
@@ -242,7 +242,7 @@ describe('auth.openapi(): the document', () => {
   });
 
   it('the token endpoints take no credentials; the sessions endpoints need bearerAuth', () => {
-    const doc = makeApp().auth.openapi();
+    const doc = openApiDocument(makeApp().auth);
     const item = (path: string) => doc.paths[`${BASE}${path}`]!;
     for (const path of ['/', '/refresh/', '/verify/', '/blacklist/']) expect(item(path).post!.security).toEqual([]);
     for (const op of [item('/sessions/').get, item('/sessions/').delete, item('/sessions/{id}/').delete]) expect(op!.security).toEqual([{ bearerAuth: [] }]);
@@ -253,8 +253,8 @@ describe('auth.openapi(): the document', () => {
 
   it('documents /sliding/ and /sliding/refresh/ only with slidingTokens, and only on a kit that signs', async () => {
     const paths = (doc: OpenApiDocument) => Object.keys(doc.paths);
-    expect(paths(makeApp().auth.openapi())).not.toContain(`${BASE}/sliding/`);
-    const doc = makeApp({ slidingTokens: true }).auth.openapi();
+    expect(paths(openApiDocument(makeApp().auth))).not.toContain(`${BASE}/sliding/`);
+    const doc = openApiDocument(makeApp({ slidingTokens: true }).auth);
     expect(paths(doc)).toEqual([
       `${BASE}/`,
       `${BASE}/refresh/`,
@@ -282,12 +282,12 @@ describe('auth.openapi(): the document', () => {
     expect(checker.matches(documentedSchema(doc, `${BASE}/blacklist/`, 'post', '401'), refreshExpired)).toBe(true);
     expect(checker.matches(documentedSchema(doc, `${BASE}/refresh/`, 'post', '401'), refreshExpired)).toBe(false);
     const verifyOnly = verifyOnlyKit({ algorithm: 'ES256', verifyingKey: keyPairFor('ES256').publicKey, slidingTokens: true });
-    expect(paths(verifyOnly.openapi())).not.toContain(`${BASE}/sliding/`);
+    expect(paths(openApiDocument(verifyOnly))).not.toContain(`${BASE}/sliding/`);
     await verifyOnly.close();
   });
 
   it("names every accepted token class in authenticate()'s 401, in order", () => {
-    const doc = makeApp({ slidingTokens: true, authTokenClasses: ['sliding', 'access'] }).auth.openapi();
+    const doc = openApiDocument(makeApp({ slidingTokens: true, authTokenClasses: ['sliding', 'access'] }).auth);
     const checker = responseChecker(doc);
     const entry = (token_class: string, token_type: string) => ({ token_class, token_type, message: 'Token is expired' });
     const body = (messages: unknown[]) => ({ detail: 'Given token not valid for any token type', code: 'token_not_valid', messages });
@@ -298,11 +298,11 @@ describe('auth.openapi(): the document', () => {
   });
 
   it('refresh by Bearer: the refresh field becomes optional, the header is the documented alternative, and 401 adds the malformed header', () => {
-    const plain = makeApp().auth.openapi();
+    const plain = openApiDocument(makeApp().auth);
     expect(plain.paths[`${BASE}/refresh/`]!.post!.security).toEqual([]);
     expect(plain.components.schemas.TokenRefreshRequest).toMatchObject({ required: ['refresh'] });
     expect(plain.components.securitySchemes.refreshBearerAuth).toBeUndefined();
-    const doc = makeApp({ refreshByBearer: true, slidingTokens: true }).auth.openapi();
+    const doc = openApiDocument(makeApp({ refreshByBearer: true, slidingTokens: true }).auth);
     for (const [path, request] of [['/refresh/', 'TokenRefreshRequest'], ['/sliding/refresh/', 'TokenRefreshSlidingRequest']] as const) {
       const op = doc.paths[`${BASE}${path}`]!.post!;
       expect(op.security).toEqual([{}, { refreshBearerAuth: [] }]);
@@ -317,7 +317,7 @@ describe('auth.openapi(): the document', () => {
   });
 
   it('cookies: Set-Cookie on login, refresh and logout; the refresh field may come from the cookie with the CSRF header; 403 csrf_failed', () => {
-    const doc = makeApp({ cookies: { csrfHeaderName: 'X-XSRF-TOKEN' } }).auth.openapi();
+    const doc = openApiDocument(makeApp({ cookies: { csrfHeaderName: 'X-XSRF-TOKEN' } }).auth);
     const checker = responseChecker(doc);
     const setCookie = (path: string) => (checker.resolveResponse(checker.operation(`${BASE}${path}`, 'post').responses['200']!).headers!['Set-Cookie'] as OpenApiHeader);
     for (const path of ['/', '/refresh/', '/blacklist/']) expect(setCookie(path)).toMatchObject({ required: true });
@@ -349,7 +349,7 @@ describe('auth.openapi(): the document', () => {
 
   it('cookies: refreshInBody / accessInBody decide which tokens the documented bodies carry', () => {
     const ok = (options: Partial<Options<DemoUser>>, path: string) => {
-      const doc = makeApp(options).auth.openapi();
+      const doc = openApiDocument(makeApp(options).auth);
       return (body: unknown) => responseChecker(doc).matches(documentedSchema(doc, `${BASE}${path}`, 'post', '200'), body);
     };
     const t = 'aaa.bbb.ccc';
@@ -365,7 +365,7 @@ describe('auth.openapi(): the document', () => {
   });
 
   it('access cookies: authenticated endpoints accept the cookie, and the state-changing ones need the CSRF header (403 otherwise)', () => {
-    const doc = makeApp({ cookies: { accessCookie: true } }).auth.openapi({ adminPath: ADMIN });
+    const doc = openApiDocument(makeApp({ cookies: { accessCookie: true } }).auth, { adminPath: ADMIN });
     const checker = responseChecker(doc);
     expect(checker.operation(`${BASE}/sessions/`, 'get').security).toEqual([{ bearerAuth: [] }, { accessCookie: [] }]);
     expect(checker.operation(`${BASE}/sessions/`, 'get').responses['403']).toBeUndefined();
@@ -377,9 +377,9 @@ describe('auth.openapi(): the document', () => {
 
   it('loginResponse: the login answers allow extra fields, but never another token key', () => {
     const t = 'aaa.bbb.ccc';
-    const plain = makeApp().auth.openapi();
+    const plain = openApiDocument(makeApp().auth);
     expect(responseChecker(plain).matches(documentedSchema(plain, `${BASE}/`, 'post', '200'), { refresh: t, access: t, user: { id: 1 } })).toBe(false);
-    const doc = makeApp({ slidingTokens: true, loginResponse: () => ({ user: { id: 1 } }) }).auth.openapi();
+    const doc = openApiDocument(makeApp({ slidingTokens: true, loginResponse: () => ({ user: { id: 1 } }) }).auth);
     const checker = responseChecker(doc);
     const pair = documentedSchema(doc, `${BASE}/`, 'post', '200');
     expect(checker.matches(pair, { refresh: t, access: t, user: { id: 1 }, roles: ['x'] })).toBe(true);
@@ -393,9 +393,9 @@ describe('auth.openapi(): the document', () => {
   });
 
   it('adminPath documents GET / PUT / PATCH of the lifetimes router, with the sliding lifetimes only when sliding tokens are on', () => {
-    expect(Object.keys(makeApp().auth.openapi().paths)).not.toContain(`${ADMIN}/`);
-    expect(makeApp().auth.openapi().tags.map((tag) => tag.name)).toEqual(['token', 'sessions']);
-    const doc = makeApp().auth.openapi({ adminPath: `${ADMIN}/` });
+    expect(Object.keys(openApiDocument(makeApp().auth).paths)).not.toContain(`${ADMIN}/`);
+    expect(openApiDocument(makeApp().auth).tags.map((tag) => tag.name)).toEqual(['token', 'sessions']);
+    const doc = openApiDocument(makeApp().auth, { adminPath: `${ADMIN}/` });
     expect(doc.tags.map((tag) => tag.name)).toEqual(['token', 'sessions', 'admin']);
     const item = doc.paths[`${ADMIN}/`]!;
     expect(Object.keys(item)).toEqual(['get', 'put', 'patch']);
@@ -413,7 +413,7 @@ describe('auth.openapi(): the document', () => {
     expect(checker.matches(documentedSchema(doc, `${ADMIN}/`, 'put', '400'), { sliding_token_lifetime: ['A valid integer is required.'] })).toBe(false);
     expect(checker.matches(documentedSchema(doc, `${ADMIN}/`, 'get', '403'), { detail: 'You do not have permission to perform this action.', code: 'permission_denied' })).toBe(true);
     expect(item.get!.description).toContain('No `isAdmin` is configured');
-    const sliding = makeApp({ slidingTokens: true, isAdmin: () => true, dangerouslyAllowNonExpiringTokens: true }).auth.openapi({ adminPath: ADMIN });
+    const sliding = openApiDocument(makeApp({ slidingTokens: true, isAdmin: () => true, dangerouslyAllowNonExpiringTokens: true }).auth, { adminPath: ADMIN });
     expect(sliding.components.schemas.TokenLifetimesPut).toMatchObject({
       required: ['access_token_lifetime', 'refresh_token_lifetime', 'sliding_token_lifetime', 'sliding_token_refresh_lifetime'],
     });
@@ -425,14 +425,14 @@ describe('auth.openapi(): the document', () => {
         { ...never, sliding_token_lifetime: 300, sliding_token_refresh_lifetime: 86_400, text: { ...never.text, sliding_token_lifetime: '5m', sliding_token_refresh_lifetime: '1d' } },
       ),
     ).toBe(true);
-    expect(() => makeApp().auth.openapi({ adminPath: 'admin' })).toThrow(/"adminPath" must be the path auth.adminRouter is mounted at/);
-    expect(() => makeApp().auth.openapi({ adminPath: '' })).toThrow(TypeError);
+    expect(() => openApiDocument(makeApp().auth, { adminPath: 'admin' })).toThrow(/"adminPath" must be the path auth.adminRouter is mounted at/);
+    expect(() => openApiDocument(makeApp().auth, { adminPath: '' })).toThrow(TypeError);
   });
 });
 
 describe.each([5, 4] as const)('real answers match the document (Express %i)', (major) => {
   const { app, auth } = makeApp({ rotateRefreshTokens: true, getCredentialsChangedAt: () => null }, { major });
-  const doc = auth.openapi();
+  const doc = openApiDocument(auth);
   afterAll(() => auth.close());
 
   it('login: 200 for JSON, form and multipart bodies; the JSON request matches its schema', async () => {
@@ -512,7 +512,7 @@ describe.each([5, 4] as const)('real answers match the document (Express %i)', (
 describe('real answers match the document: sliding tokens, refresh by Bearer, cookies, loginResponse, the admin router', () => {
   const clock = manualClock();
   const { app, auth } = adminApp({ ...EVERYTHING, cookies: true, clock: clock.now });
-  const doc = auth.openapi({ adminPath: ADMIN });
+  const doc = openApiDocument(auth, { adminPath: ADMIN });
   afterAll(() => auth.close());
   const login = (path: string, username = 'vitor', password = '123') => request(app).post(`${BASE}${path}`).send({ username, password });
 
@@ -616,7 +616,7 @@ describe('real answers match the document: sliding tokens, refresh by Bearer, co
 
 describe('real answers match the document: access cookies and CSRF on the authenticated endpoints', () => {
   const { app, auth } = adminApp({ slidingTokens: true, cookies: { accessCookie: true } });
-  const doc = auth.openapi({ adminPath: ADMIN });
+  const doc = openApiDocument(auth, { adminPath: ADMIN });
   afterAll(() => auth.close());
 
   it('a sliding login answers {} and sets the access cookie; the cookie refreshes with the CSRF header, 403 without', async () => {
@@ -664,7 +664,7 @@ describe('real answers match the document: access cookies and CSRF on the authen
 describe('real answers match the document in other configurations', () => {
   it('429 with Retry-After from the login throttle', async () => {
     const { app, auth } = makeApp({ loginThrottle: '1/15m' });
-    const doc = auth.openapi();
+    const doc = openApiDocument(auth);
     const wrong = () => request(app).post(`${BASE}/`).send({ username: 'vitor', password: 'wrong' });
     expectDocumented(doc, 'POST', '/', await wrong());
     const limited = await wrong();
@@ -674,7 +674,7 @@ describe('real answers match the document in other configurations', () => {
 
   it('403 session_limit under the refuse policy', async () => {
     const { app, auth } = makeApp({ maxSessionsPerUser: 1, sessionLimitPolicy: 'refuse' });
-    const doc = auth.openapi();
+    const doc = openApiDocument(auth);
     await login(app);
     const refused = await request(app).post(`${BASE}/`).send({ username: 'vitor', password: '123' });
     expect(refused.status).toBe(403);
@@ -685,7 +685,7 @@ describe('real answers match the document in other configurations', () => {
     const { app, auth } = makeApp({ store: new DownStore() });
     const res = await request(app).post(`${BASE}/`).send({ username: 'vitor', password: '123' });
     expect(res.status).toBe(503);
-    expectDocumented(auth.openapi(), 'POST', '/', res);
+    expectDocumented(openApiDocument(auth), 'POST', '/', res);
   });
 
   it('500 when a host callback throws', async () => {
@@ -696,12 +696,12 @@ describe('real answers match the document in other configurations', () => {
     });
     const res = await request(app).post(`${BASE}/`).send({ username: 'vitor', password: '123' });
     expect(res.status).toBe(500);
-    expectDocumented(auth.openapi(), 'POST', '/', res);
+    expectDocumented(openApiDocument(auth), 'POST', '/', res);
   });
 
   it('a refresh without rotation answers only an access token, as documented; with email login the field errors name email', async () => {
     const { app, auth } = makeApp({ usernameField: 'email' });
-    const doc = auth.openapi();
+    const doc = openApiDocument(auth);
     const missing = await request(app).post(`${BASE}/`).send({ username: 'vitor' });
     expect(missing.body).toEqual({ email: ['This field is required.'], password: ['This field is required.'] });
     expectDocumented(doc, 'POST', '/', missing);
@@ -715,7 +715,7 @@ describe('real answers match the document in other configurations', () => {
     const declared = new Set<string>();
     const everything = { ...EVERYTHING, loginThrottle: '10/15m', sessionLimitPolicy: 'refuse' as const };
     for (const options of [{ loginThrottle: '10/15m', sessionLimitPolicy: 'refuse' as const }, {}, everything]) {
-      const doc = makeApp(options).auth.openapi({ adminPath: ADMIN });
+      const doc = openApiDocument(makeApp(options).auth, { adminPath: ADMIN });
       for (const item of Object.values(doc.paths)) {
         for (const op of Object.values(item) as OpenApiOperation[]) for (const status of Object.keys(op.responses)) declared.add(status);
       }
