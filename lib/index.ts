@@ -40,7 +40,10 @@ export { verifyDjangoPassword, type DjangoAlgorithm } from './passwords/django';
 export { parseAuthorizationHeader, type TokenUser } from './http/authenticate';
 /** Token claim and type names. */
 export type { TokenClaims, DecodedToken } from './tokens/codec';
-export type { TokenType } from './tokens/tokens';
+export type { TokenType, IssuedToken } from './tokens/tokens';
+/** `auth.tokens`: verify a token as the kit does, issue tokens for custom endpoints and tests. */
+export type { TokenApi } from './tokens/service';
+export type { TokenPair } from './tokens/issuer';
 /** Token stores: the `TokenStore` interface, `assertStore()`, and `MemoryStore`, `SqliteStore`, `RedisStore`, `PostgresStore`. */
 export * from './stores';
 /** Declaration merging for `req.auth`'s custom claims. */

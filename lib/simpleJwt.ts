@@ -12,8 +12,7 @@ import { verifyOnlyRouter } from './http/verifyOnly';
 import { KIT_CONFIG } from './http/routes';
 import type { JwkSet } from './keys/jwk';
 import { createPasswordChecker } from './passwords/bcrypt';
-import { createTokenService } from './tokens/service';
-import { createSessionManager } from './tokens/sessions';
+import { createTokenService, type TokenApi } from './tokens/service';
 import type { TokenStore } from './stores/types';
 import type { KitEvents } from './events';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -51,8 +50,8 @@ export interface SimpleJwt<U = any> {
     handler: (req: AuthenticatedRequest<U, P, ResBody, ReqBody>, res: Response<ResBody>, next: NextFunction) => unknown,
     options?: { stateless?: boolean },
   ) => RequestHandler<P, ResBody, ReqBody>;
-  /** Low-level token operations, for tests and custom endpoints. */
-  tokens: ReturnType<typeof createTokenService>;
+  /** Token operations for custom endpoints and tests: verify a token, issue one (see `TokenApi`). */
+  tokens: TokenApi;
   /**
    * Structured events (login, loginFailed, refresh, tokenReuse, logout, sessionsEnded, authenticationFailed,
    * storeError, storeOperation): `auth.events.on('loginFailed', (e) => ...)`. See `prometheusMetrics()` for counters.
@@ -94,12 +93,11 @@ export function simpleJwt<U = any>(options: Options<U>): SimpleJwt<U> {
   // Resolving is pure; the store (a MemoryStore's timer) and the password pool are made here, at start.
   const config = createResources(resolveOptions(options));
   const tokens = createTokenService(config);
+  const { issuer, verifier, sessions } = tokens;
   const renderError = createErrorRenderer(config.wwwAuthenticate, config.logger, config.renderError, config.errors);
   const passwords = createPasswordChecker(config.bcryptRounds, (message) => config.logger.warn(`[express-simplejwt] ${message}`), config.bcryptCompare);
-  const sessions = createSessionManager(config, tokens);
-  tokens.setRevocationCheck(sessions.revocationCheck);
-  const cookies = config.cookies && createCookieTransport(config.cookies, tokens.now);
-  const authenticate = createAuthenticate(config, tokens, renderError, cookies);
+  const cookies = config.cookies && createCookieTransport(config.cookies, issuer.now);
+  const authenticate = createAuthenticate(config, verifier, renderError, cookies);
   const requireAuth = authenticate();
   const limiter = createLoginLimiter(config);
   const tokenRouter = createTokenRouter(config, tokens, sessions, passwords, requireAuth, renderError, cookies, limiter);
@@ -108,7 +106,7 @@ export function simpleJwt<U = any>(options: Options<U>): SimpleJwt<U> {
   const jwksJson = JSON.stringify(config.keys.jwks);
   let closing: Promise<void> | undefined;
   const kit: SimpleJwt<U> = {
-    router: (tokens.canSign ? tokenRouter : verifyOnlyRouter(tokenRouter, renderError)) as RequestHandler,
+    router: (issuer.canSign ? tokenRouter : verifyOnlyRouter(tokenRouter, renderError)) as RequestHandler,
     adminRouter: createAdminRouter(config, sessions, requireAuth, renderError) as RequestHandler,
     authenticate,
     protect: (handler, protectOptions) => {
@@ -126,7 +124,7 @@ export function simpleJwt<U = any>(options: Options<U>): SimpleJwt<U> {
         });
       };
     },
-    tokens,
+    tokens: tokens.api,
     events: config.events,
     store: config.store,
     revokeUser: (userId) => sessions.revokeUser(String(userId)),

@@ -3,6 +3,12 @@ export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
+/** One line naming what failed, without a stack trace, secret or token. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`.slice(0, 300);
+  return `non-Error value thrown (${typeof err})`;
+}
+
 /** Whether `err` is Node's "Cannot find module '<name>'" for `name` itself (not for something it requires). */
 function isMissing(err: unknown, name: string): boolean {
   const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };

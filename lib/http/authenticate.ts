@@ -1,24 +1,17 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AuthenticateOptions, AuthTokenClass } from '../config/options';
-import {
-  AuthError,
-  BadAuthorizationHeaderError,
-  InvalidTokenError,
-  NoUserIdError,
-  NotAuthenticatedError,
-  PasswordChangedError,
-  UserInactiveError,
-  UserNotFoundError,
-} from '../errors';
+import type { AuthenticateOptions } from '../config/options';
+import { AuthError, BadAuthorizationHeaderError, NotAuthenticatedError } from '../errors';
 import type { Config } from '../config/resolve';
 import type { TokenClaims } from '../tokens/codec';
-import type { TokenService } from '../tokens/service';
-import { CREDENTIALS_CLAIM } from '../tokens/tokens';
+import { REQUEST_USER, type Verifier } from '../tokens/verifier';
 import type { ErrorRenderer } from './respond';
 import { isThenable } from '../util';
-import type { TokenClassMessage } from '../errors';
 import { SAFE_METHODS, type CookieTransport } from './cookies';
 import { isRepeatedHeader } from './headers';
+
+/** Where these moved (the token layer); re-exported for the router and the OpenAPI document. */
+export { credentialsChangedSince, credentialsVersion } from '../tokens/tokens';
+export { TOKEN_CLASS_LABELS } from '../tokens/verifier';
 
 /** What a header yields: nothing to authenticate with, a malformed header, or a raw token. */
 export type HeaderCredential = { kind: 'none' } | { kind: 'bad' } | { kind: 'token'; token: string };
@@ -58,33 +51,6 @@ export function parseAuthorizationHeader(value: string | string[] | undefined, s
 }
 
 /**
- * A `getCredentialsChangedAt` answer as epoch milliseconds, or `null` (never changed, or not a usable time).
- *
- * @example
- * credentialsVersion(new Date('2026-01-01T00:00:00.250Z')) // 1767225600250
- */
-export function credentialsVersion(changedAt: Date | number | null | undefined): number | null {
-  if (changedAt === null || changedAt === undefined) return null;
-  const ms = changedAt instanceof Date ? changedAt.getTime() : changedAt;
-  return typeof ms === 'number' && Number.isFinite(ms) ? ms : null;
-}
-
-/**
- * Whether the user's credentials changed since the token's session began. A token carrying `CREDENTIALS_CLAIM`
- * (every token the kit mints with `getCredentialsChangedAt`) is compared exactly, so a change ends it even in the
- * second it was issued. A token without it (minted before the option, or by simplejwt) is refused when issued in
- * the change's second or before: `iat` has one-second resolution, so it cannot tell which came first. A token
- * without `iat` predates any change.
- */
-export function credentialsChangedSince(changedAt: Date | number | null | undefined, claims: TokenClaims): boolean {
-  const current = credentialsVersion(changedAt);
-  if (Object.prototype.hasOwnProperty.call(claims, CREDENTIALS_CLAIM)) return claims[CREDENTIALS_CLAIM] !== current;
-  if (current === null) return false;
-  const iat = typeof claims.iat === 'number' ? claims.iat : 0;
-  return iat <= Math.floor(current / 1000);
-}
-
-/**
  * The user `stateless` mode builds from the claims, like simplejwt's `TokenUser`.
  *
  * @example
@@ -107,75 +73,14 @@ function looksLikeRequest(value: unknown): value is Request {
 export const MISSING_PARENS =
   'auth.authenticate is a factory: write app.use(auth.authenticate()) or app.get(path, auth.authenticate(), handler), with the parentheses';
 
-/** How the entries of `authenticate()`'s 401 `messages` name each token class (simplejwt's class names). */
-export const TOKEN_CLASS_LABELS = {
-  access: { token_class: 'AccessToken', token_type: 'access' },
-  sliding: { token_class: 'SlidingToken', token_type: 'sliding' },
-} as const satisfies Record<AuthTokenClass, Omit<TokenClassMessage, 'message'>>;
-
-function isTokenError(err: unknown): err is AuthError {
-  return err instanceof AuthError && err.code === 'token_not_valid';
-}
-
 /**
  * Builds `authenticate()`: it checks the header (or, with access cookies, the cookie and then the CSRF token),
- * the token against each accepted token class in order, and the user, then sets `req.user` and `req.auth`.
+ * then hands the token to the verifier (each accepted token class in order, then the user), and sets `req.user`
+ * and `req.auth`.
  */
-export function createAuthenticate(config: Config, tokens: TokenService, renderError: ErrorRenderer, cookies?: CookieTransport) {
-  const { authSchemes, authHeaderKey, findUserById, isUserActive, revokeAccessTokens, getCredentialsChangedAt } = config;
+export function createAuthenticate(config: Config, verifier: Verifier, renderError: ErrorRenderer, cookies?: CookieTransport) {
+  const { authSchemes, authHeaderKey } = config;
   const readAccessCookie = cookies?.config.access ? cookies.readAccess : undefined;
-  /** simplejwt's AUTH_TOKEN_CLASSES: sliding tokens are session tokens, so their revocation is always checked. */
-  const classes = config.authTokenClasses.map((type) => ({
-    type,
-    label: TOKEN_CLASS_LABELS[type],
-    checkRevocation: type === 'sliding' || revokeAccessTokens,
-  }));
-
-  /** Every class failed the same way (bad signature, expired): one entry each, as simplejwt lists them. */
-  function allFailed(err: unknown): unknown {
-    return isTokenError(err) ? new InvalidTokenError(classes.map((c) => ({ ...c.label, message: err.message })), err) : err;
-  }
-
-  /** Tries the classes from `index` on; the first that accepts the token wins, else one message per class. */
-  function tryClasses(claims: TokenClaims, index: number, messages: TokenClassMessage[]): TokenClaims | Promise<TokenClaims> {
-    for (let i = index; i < classes.length; i++) {
-      const c = classes[i]!;
-      let result: TokenClaims | Promise<TokenClaims>;
-      try {
-        result = tokens.checked(claims, c.type, c.checkRevocation);
-      } catch (err) {
-        if (!isTokenError(err)) throw err;
-        messages.push({ ...c.label, message: err.message });
-        continue;
-      }
-      if (!isThenable(result)) return result;
-      return Promise.resolve(result).catch((err: unknown) => {
-        if (!isTokenError(err)) throw err;
-        messages.push({ ...c.label, message: err.message });
-        return tryClasses(claims, i + 1, messages);
-      });
-    }
-    throw new InvalidTokenError(messages);
-  }
-
-  /** Signature and expiry once, then the classes; synchronous unless a key or the store answers later. */
-  function verifyToken(token: string): TokenClaims | Promise<TokenClaims> {
-    let decoded;
-    try {
-      decoded = tokens.decode(token);
-    } catch (err) {
-      throw allFailed(err);
-    }
-    if (isThenable(decoded)) {
-      return Promise.resolve(decoded).then(
-        (d) => tryClasses(d.claims, 0, []),
-        (err: unknown) => {
-          throw allFailed(err);
-        },
-      );
-    }
-    return tryClasses(decoded.claims, 0, []);
-  }
 
   function authenticate(options?: AuthenticateOptions): RequestHandler;
   function authenticate(this: unknown, ...args: unknown[]): RequestHandler | void {
@@ -239,7 +144,7 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
       }
       let verified: TokenClaims | Promise<TokenClaims>;
       try {
-        verified = verifyToken(credential.token);
+        verified = verifier.verifyRequest(credential.token);
       } catch (err) {
         return fail(err, req, res, next);
       }
@@ -248,40 +153,19 @@ export function createAuthenticate(config: Config, tokens: TokenService, renderE
     }
 
     function withClaims(claims: TokenClaims, req: Request, res: Response, next: NextFunction): void {
-      const id = tokens.userIdOf(claims);
-      if (id === undefined) return fail(new NoUserIdError(), req, res, next);
-      if (id === null) return fail(new UserNotFoundError(), req, res, next);
-      if (stateless) {
-        return accept(req, { id, pk: id, isActive: true, claims } satisfies TokenUser, claims, next);
-      }
-      let found;
+      let user: unknown;
       try {
-        found = findUserById(id);
+        if (!stateless) user = verifier.user(claims, REQUEST_USER);
+        else {
+          const id = verifier.userId(claims, REQUEST_USER)!;
+          user = { id, pk: id, isActive: true, claims } satisfies TokenUser;
+        }
       } catch (err) {
         return fail(err, req, res, next);
       }
       // The synchronous look-up (the common case) allocates nothing per request.
-      if (isThenable(found)) found.then((user) => withUser(user, claims, req, res, next), (err: unknown) => fail(err, req, res, next));
-      else withUser(found, claims, req, res, next);
-    }
-
-    function withUser(user: unknown, claims: TokenClaims, req: Request, res: Response, next: NextFunction): void {
-      if (user === null || user === undefined) return fail(new UserNotFoundError(), req, res, next);
-      let active: boolean;
-      try {
-        active = isUserActive(user);
-      } catch (err) {
-        return fail(err, req, res, next);
-      }
-      if (!active) return fail(new UserInactiveError(), req, res, next);
-      if (getCredentialsChangedAt) {
-        try {
-          if (credentialsChangedSince(getCredentialsChangedAt(user), claims)) return fail(new PasswordChangedError(), req, res, next);
-        } catch (err) {
-          return fail(err, req, res, next);
-        }
-      }
-      accept(req, user, claims, next);
+      if (isThenable(user)) user.then((found) => accept(req, found, claims, next), (err: unknown) => fail(err, req, res, next));
+      else accept(req, user, claims, next);
     }
 
     return authenticateMiddleware;

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AuthError, InternalError } from '../errors';
 import type { Logger } from '../config/warnings';
+import { describeError } from '../util';
 
 /** DRF answers `application/json` without a charset; so do we. */
 const JSON_TYPE = 'application/json';
@@ -14,11 +15,7 @@ export function sendJson(res: Response, status: number, body: string, headers?: 
   res.end(body);
 }
 
-/** One line naming what failed, without a stack trace, secret or token. */
-export function describeError(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`.slice(0, 300);
-  return `non-Error value thrown (${typeof err})`;
-}
+export { describeError };
 
 /** The request's path for a log line, without the query string: it may carry a password or a token (CWE-598). */
 function pathOf(req: Request): string {

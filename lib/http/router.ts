@@ -6,20 +6,18 @@ import {
   MethodNotAllowedError,
   NoActiveAccountError,
   NotFoundError,
-  PasswordChangedError,
   SessionLimitError,
   ThrottledError,
 } from '../errors';
 import type { SessionManager } from '../tokens/sessions';
 import type { SessionInfo } from '../stores/types';
-import { credentialsChangedSince, credentialsVersion, parseAuthorizationHeader } from './authenticate';
+import { credentialsVersion, parseAuthorizationHeader } from './authenticate';
 import type { Config } from '../config/resolve';
 import type { LoginFailureReason } from '../config/options';
 import type { CookieToken, CookieTransport } from './cookies';
 import { REFRESH_EXP_CLAIM, type IssuedToken } from '../tokens/tokens';
 import type { PasswordChecker } from '../passwords/bcrypt';
 import type { TokenService } from '../tokens/service';
-import type { TokenClaims } from '../tokens/codec';
 import { readBody, stringFields, type Body } from './body';
 import { describeError, sendJson, type ErrorRenderer } from './respond';
 import type { LoginAttempt, LoginLimiter } from './throttle';
@@ -115,7 +113,7 @@ export function createTokenRouter(
       throw new InternalError(new TypeError('getUserId() returned no usable id (a non-empty string or a number)'));
     }
     const custom = config.customClaims ? await callHost(() => config.customClaims!(user)) : undefined;
-    return callHost(() => tokens.userClaims(id, custom, credentials));
+    return callHost(() => tokens.issuer.userClaims(id, custom, credentials));
   }
 
   /**
@@ -226,7 +224,7 @@ export function createTokenRouter(
   const obtainPair: Endpoint = async (req, res) => {
     const { user, credentials, username } = await logIn(req, res, await readBody(req, bodyLimit));
     const extra = await extraFields(req, user);
-    const pair = tokens.issuePair(await userClaimsOf(user, credentials), await sessions.lifetimes.current());
+    const pair = tokens.issuer.issuePair(await userClaimsOf(user, credentials), await sessions.lifetimes.current());
     await recordLogin(req, username, () => sessions.startSession(pair, req));
     await loginSucceeded(req, user);
     const body: Record<string, unknown> = {};
@@ -239,7 +237,7 @@ export function createTokenRouter(
   const obtainSliding: Endpoint = async (req, res) => {
     const { user, credentials, username } = await logIn(req, res, await readBody(req, bodyLimit));
     const extra = await extraFields(req, user);
-    const sliding = tokens.issueSliding(await userClaimsOf(user, credentials), await sessions.lifetimes.current());
+    const sliding = tokens.issuer.issueSliding(await userClaimsOf(user, credentials), await sessions.lifetimes.current());
     await recordLogin(req, username, () => sessions.startSlidingSession(sliding, req));
     await loginSucceeded(req, user);
     return { ...slidingAnswer(req, res, sliding), ...extra };
@@ -279,26 +277,11 @@ export function createTokenRouter(
     return { token: stringFields(body, [field])[field], source: 'body' };
   }
 
-  /** A verified session token whose user still exists, is active, and has not changed password since. */
-  async function liveClaims(verified: TokenClaims | Promise<TokenClaims>): Promise<TokenClaims> {
-    const claims = await verified;
-    const id = tokens.userIdOf(claims);
-    if (id !== undefined) {
-      const user = id === null ? null : await callHost(() => config.findUserById(id));
-      if (user === null || user === undefined || !(await callHost(() => isUserActive(user)))) {
-        throw new NoActiveAccountError(true);
-      }
-      const changed = config.getCredentialsChangedAt;
-      if (changed && credentialsChangedSince(await callHost(() => changed(user)), claims)) throw new PasswordChangedError();
-    }
-    return claims;
-  }
-
   const refresh: Endpoint = async (req, res) => {
     const body = await readBody(req, bodyLimit);
     const { token } = sessionCredential(req, body, refreshField, cookies && (() => cookies.readRefresh(req)), config.refreshByBearer);
     // Revocation is checked by the session step itself, atomically with the rotation (or reuse) it decides.
-    const claims = await liveClaims(tokens.verify(token, 'refresh', false));
+    const claims = await tokens.verifier.verifyLive(token, ['refresh'], false);
     const current = await sessions.lifetimes.current();
     if (!config.rotateRefreshTokens) {
       const access = await sessions.refreshAccess(claims, req, current.access);
@@ -317,7 +300,7 @@ export function createTokenRouter(
     const body = await readBody(req, bodyLimit);
     const cookie = accessCookie ? () => cookies!.readAccess(req) : undefined;
     const { token } = sessionCredential(req, body, slidingField, cookie, config.refreshByBearer);
-    const claims = await liveClaims(tokens.verifySession(token, ['sliding'], false));
+    const claims = await tokens.verifier.verifyLive(token, ['sliding'], false);
     const slid = await sessions.slide(claims, req, (await sessions.lifetimes.current()).sliding);
     return slidingAnswer(req, res, slid);
   };
@@ -327,14 +310,14 @@ export function createTokenRouter(
     const body = await readBody(req, bodyLimit);
     const cookie = cookies && (() => cookies.readRefresh(req) ?? (config.slidingTokens ? cookies.readAccess(req) : undefined));
     const { token } = sessionCredential(req, body, blacklistField, cookie, false);
-    const claims = await (config.slidingTokens ? tokens.verifySession(token, ['refresh', 'sliding']) : tokens.verify(token, 'refresh'));
+    const claims = await tokens.verifier.verifySession(token, config.slidingTokens ? ['refresh', 'sliding'] : ['refresh']);
     await sessions.logout(claims);
     cookies?.clear(req, res);
     return {};
   };
 
   function callerId(req: Request): string {
-    return tokens.userIdOf(req.auth ?? {}) as string;
+    return tokens.verifier.userIdOf(req.auth ?? {}) as string;
   }
 
   const listSessions: Endpoint = async (req) => (await sessions.sessions(callerId(req))).map(sessionJson);
@@ -352,7 +335,7 @@ export function createTokenRouter(
 
   const verify: Endpoint = async (req) => {
     const fields = stringFields(await readBody(req, bodyLimit), verifyFields);
-    await tokens.verify(fields[verifyFields[0]!]!, null);
+    await tokens.verifier.verify(fields[verifyFields[0]!]!, null);
     return {};
   };
 

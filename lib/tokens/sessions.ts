@@ -6,14 +6,12 @@ import {
   TOKEN_MESSAGES,
   TokenError,
 } from '../errors';
-import { describeError } from '../http/respond';
 import type { Awaitable, NewToken, PresentedToken, Rotation, SessionInfo, SessionStart, TokenRecord } from '../stores/types';
 import type { TokenClaims } from './codec';
-import type { TokenPair, TokenService } from './service';
+import type { Issuer, TokenPair } from './issuer';
 import { REFRESH_EXP_CLAIM, type IssuedToken } from './tokens';
-import { isThenable } from '../util';
+import { describeError, isThenable } from '../util';
 import { createLifetimeSettings, NEVER_EXPIRES, type Lifetimes } from './lifetimes';
-
 
 const MAX_USER_AGENT = 256;
 
@@ -34,7 +32,7 @@ function clientOf(req: Request | undefined): { userAgent?: string; ip?: string }
  * `storeTimeoutMs`; a store that fails or times out makes the operation answer 503 and issue nothing (fail
  * closed), and the next call tries the store again (recovery needs nothing).
  */
-export function createSessionManager(config: Config, tokens: TokenService) {
+export function createSessionManager(config: Config, issuer: Issuer) {
   const { store, storeTimeoutMs, logger, events } = config;
   const jtiClaim = config.claims.jti;
   const blacklisted = () => new TokenError(TOKEN_MESSAGES.blacklisted);
@@ -123,7 +121,7 @@ export function createSessionManager(config: Config, tokens: TokenService) {
   }
 
   function userIdOf(claims: TokenClaims): string {
-    return tokens.userIdOf(claims) ?? '';
+    return issuer.userIdOf(claims) ?? '';
   }
 
   function newToken(token: IssuedToken): NewToken {
@@ -156,12 +154,12 @@ export function createSessionManager(config: Config, tokens: TokenService) {
     const type = claims[config.claims.tokenType];
     const recorded = type === 'access' ? config.revokeAccessTokens : type === 'refresh' || type === 'sliding';
     const query = {
-      now: tokens.now(),
+      now: issuer.now(),
       jti,
       userId: userIdOf(claims),
       issuedAt: typeof claims.iat === 'number' ? claims.iat : 0,
       // Only an issuer records sessions: a verify-only kit (a public key or a remote JWKS) knows none of them.
-      mustBeKnown: recorded && tokens.canSign && !config.adoptUnknownTokens,
+      mustBeKnown: recorded && issuer.canSign && !config.adoptUnknownTokens,
     };
     const revoked = guard('isRevoked', () => store.isRevoked(query));
     if (isThenable(revoked)) {
@@ -198,7 +196,7 @@ export function createSessionManager(config: Config, tokens: TokenService) {
       ...clientOf(req),
     };
     const start: SessionStart = {
-      now: tokens.now(),
+      now: issuer.now(),
       session,
       maxSessions: config.maxSessionsPerUser,
       whenFull: config.sessionLimitPolicy,
@@ -213,7 +211,7 @@ export function createSessionManager(config: Config, tokens: TokenService) {
   /** One `rotate()` store step for a refresh; refuses what the store refuses, reports reuse. */
   async function storeRotate(claims: TokenClaims, req: Request, rotation: Omit<Rotation, 'now' | 'token' | 'reuseInterval' | 'reuseDetection' | 'adoptUnknown'>) {
     const full: Rotation = {
-      now: tokens.now(),
+      now: issuer.now(),
       token: presented(claims),
       reuseInterval: config.reuseInterval,
       reuseDetection: config.reuseDetection,
@@ -237,9 +235,9 @@ export function createSessionManager(config: Config, tokens: TokenService) {
     current: Pick<Lifetimes, 'access' | 'refresh'> = config.lifetimes,
   ): Promise<{ access: IssuedToken; refresh: IssuedToken }> {
     // Rotation never extends a session: the successor expires when the presented token does, at the latest.
-    const lifetime = Math.min(current.refresh, typeof claims.exp === 'number' ? claims.exp - tokens.now() : Infinity);
-    const successor = tokens.rotate(claims, lifetime);
-    const access = tokens.accessFrom(successor.claims, current.access);
+    const lifetime = Math.min(current.refresh, typeof claims.exp === 'number' ? claims.exp - issuer.now() : Infinity);
+    const successor = issuer.rotate(claims, lifetime);
+    const access = issuer.accessFrom(successor.claims, current.access);
     const rotation: Parameters<typeof storeRotate>[2] = { successor: newToken(successor), consume: config.blacklistAfterRotation };
     const recordedAccess = accessRecord(access);
     if (recordedAccess) rotation.access = recordedAccess;
@@ -252,7 +250,7 @@ export function createSessionManager(config: Config, tokens: TokenService) {
       events.send('refresh', { userId: result.session.userId, sessionId: result.session.id, kind: 'retry' });
       // The same successor as the first answer (a client retrying after a lost reply): no second branch.
       const { jti, issuedAt, expiresAt } = result.successor;
-      const again = tokens.rotate(claims, expiresAt >= NEVER_EXPIRES ? Infinity : expiresAt - config.leeway - issuedAt, { jti, issuedAt });
+      const again = issuer.rotate(claims, expiresAt >= NEVER_EXPIRES ? Infinity : expiresAt - config.leeway - issuedAt, { jti, issuedAt });
       return { access, refresh: again };
     }
     throw blacklisted();
@@ -276,7 +274,7 @@ export function createSessionManager(config: Config, tokens: TokenService) {
 
   /** Without rotation: a new access token, recorded in the session when access tokens are revocable. */
   async function refreshAccess(claims: TokenClaims, req: Request, lifetime = config.lifetimes.access): Promise<IssuedToken> {
-    const access = tokens.accessFrom(claims, lifetime);
+    const access = issuer.accessFrom(claims, lifetime);
     const rotation: Parameters<typeof storeRotate>[2] = { consume: false };
     const recordedAccess = accessRecord(access);
     if (recordedAccess) rotation.access = recordedAccess;
@@ -294,7 +292,7 @@ export function createSessionManager(config: Config, tokens: TokenService) {
     const result = await storeRotate(claims, req, { consume: false });
     if (result.status !== 'ok') throw blacklisted();
     events.send('refresh', { userId: result.session.userId, sessionId: result.session.id, kind: 'sliding' });
-    return tokens.slide(claims, lifetime);
+    return issuer.slide(claims, lifetime);
   }
 
   /** Logout: the presented refresh (or sliding) token and its whole session are revoked, in one store step. */
@@ -305,7 +303,7 @@ export function createSessionManager(config: Config, tokens: TokenService) {
 
   /** Ends every session of a user and every token issued to them until now ("log out everywhere"). */
   async function revokeUser(userId: string): Promise<void> {
-    const now = tokens.now();
+    const now = issuer.now();
     // Kept as long as any token issued so far may live: the longest lifetime ever in use (for ever: the sentinel).
     const retain = await lifetimes.retainSeconds();
     const retainUntil = Number.isFinite(retain) ? Math.min(now + retain + config.leeway, NEVER_EXPIRES) : NEVER_EXPIRES;
@@ -315,12 +313,12 @@ export function createSessionManager(config: Config, tokens: TokenService) {
 
   /** A user's live sessions. */
   async function sessions(userId: string): Promise<SessionInfo[]> {
-    return guard('sessions', () => store.sessions(userId, tokens.now()));
+    return guard('sessions', () => store.sessions(userId, issuer.now()));
   }
 
   /** Ends one of the user's sessions; `false` when the user has no such live session. */
   async function endSession(userId: string, sessionId: string): Promise<boolean> {
-    const ended = await guard('endSession', () => store.endSession(userId, sessionId, tokens.now()));
+    const ended = await guard('endSession', () => store.endSession(userId, sessionId, issuer.now()));
     if (ended) events.send('sessionsEnded', { userId, sessionId });
     return ended;
   }

@@ -18,7 +18,13 @@ export interface ClaimNames {
   jti: string;
 }
 
-/** A freshly signed token with its claims. */
+/**
+ * A freshly signed token with its claims.
+ *
+ * @example
+ * const { token, claims }: IssuedToken = auth.tokens.accessFrom(auth.tokens.userClaims(1));
+ * claims.exp; // iat + accessTokenLifetime
+ */
 export interface IssuedToken {
   token: string;
   claims: TokenClaims;
@@ -39,6 +45,33 @@ export const CREDENTIALS_CLAIM = 'credentials_changed_at';
 
 /** The sliding token's hard end (simplejwt's `SLIDING_TOKEN_REFRESH_EXP_CLAIM`): refreshable until then, never moved. */
 export const REFRESH_EXP_CLAIM = 'refresh_exp';
+
+/**
+ * A `getCredentialsChangedAt` answer as epoch milliseconds, or `null` (never changed, or not a usable time).
+ *
+ * @example
+ * credentialsVersion(new Date('2026-01-01T00:00:00.250Z')) // 1767225600250
+ */
+export function credentialsVersion(changedAt: Date | number | null | undefined): number | null {
+  if (changedAt === null || changedAt === undefined) return null;
+  const ms = changedAt instanceof Date ? changedAt.getTime() : changedAt;
+  return typeof ms === 'number' && Number.isFinite(ms) ? ms : null;
+}
+
+/**
+ * Whether the user's credentials changed since the token's session began. A token carrying `CREDENTIALS_CLAIM`
+ * (every token the kit mints with `getCredentialsChangedAt`) is compared exactly, so a change ends it even in the
+ * second it was issued. A token without it (minted before the option, or by simplejwt) is refused when issued in
+ * the change's second or before: `iat` has one-second resolution, so it cannot tell which came first. A token
+ * without `iat` predates any change.
+ */
+export function credentialsChangedSince(changedAt: Date | number | null | undefined, claims: TokenClaims): boolean {
+  const current = credentialsVersion(changedAt);
+  if (Object.prototype.hasOwnProperty.call(claims, CREDENTIALS_CLAIM)) return claims[CREDENTIALS_CLAIM] !== current;
+  if (current === null) return false;
+  const iat = typeof claims.iat === 'number' ? claims.iat : 0;
+  return iat <= Math.floor(current / 1000);
+}
 
 /** What `issue()` may set beyond the defaults. */
 export interface IssueExtras {
