@@ -16,7 +16,7 @@ import {
 import { resolveCookieOptions, type CookieConfig } from '../http/cookies';
 import { MAX_LIFETIME, type Lifetimes } from '../tokens/lifetimes';
 import { MemoryStore } from '../stores/memory';
-import { createHashingPool, sharedHashingPool, type BcryptCompare, type HashingPool } from '../passwords/pool';
+import { announceHashingPool, createHashingPool, sharedHashingPool, type BcryptCompare, type HashingPool } from '../passwords/pool';
 import { assertStore, type TokenStore } from '../stores/types';
 import { parseRate, type Rate } from './rate';
 import { createWarner, type Logger, type WarningCode } from './warnings';
@@ -333,17 +333,21 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
   if (hashing === undefined) hashingPool = sharedHashingPool();
   else if (hashing === false) hashingPool = createHashingPool({ threads: 0, maxPending: Number.MAX_SAFE_INTEGER });
   else if (typeof hashing === 'object' && hashing !== null) {
-    const { threads, maxPending } = hashing;
+    const { threads, maxPending, bcrypt } = hashing;
     if (threads !== undefined && (!Number.isSafeInteger(threads) || threads < 0 || threads > 64)) {
       throw new TypeError(`"passwordHashing.threads" must be a whole number from 0 to 64 (got ${String(threads)})`);
     }
     if (maxPending !== undefined && (!Number.isSafeInteger(maxPending) || maxPending < 1)) {
       throw new TypeError(`"passwordHashing.maxPending" must be a positive whole number (got ${String(maxPending)})`);
     }
+    if (bcrypt !== undefined && bcrypt !== 'auto' && bcrypt !== 'native' && bcrypt !== 'bcryptjs') {
+      throw new TypeError(`"passwordHashing.bcrypt" must be 'auto', 'native' or 'bcryptjs' (got ${JSON.stringify(bcrypt)})`);
+    }
     hashingPool = createHashingPool(hashing);
   } else {
-    throw new TypeError('"passwordHashing" must be { threads?, maxPending? } or false');
+    throw new TypeError('"passwordHashing" must be { threads?, maxPending?, bcrypt? } or false');
   }
+  announceHashingPool(hashingPool, logger);
 
   const claims = {
     userId: checkName(options.userIdClaim, 'userIdClaim', 'user_id'),

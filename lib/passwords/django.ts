@@ -1,5 +1,6 @@
 import { createHash, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcryptjs';
+import { bcryptBackend } from './native';
 import type { BcryptCompare } from './pool';
 import type * as Argon2 from '@node-rs/argon2';
 
@@ -98,9 +99,10 @@ function pbkdf2Async(password: string, salt: string, iterations: number, bytes: 
 
 /**
  * Checks `password` against a parsed hash. Every scheme costs what the hash says, whether or not it matches:
- * PBKDF2 compares in constant time, bcryptjs and argon2 compare their own way.
+ * PBKDF2 compares in constant time, bcrypt and argon2 compare their own way. Without `compare`, bcrypt is
+ * `bcryptBackend()`'s: native when installed.
  */
-export async function verifyStoredHash(password: string, stored: StoredHash, compare: BcryptCompare = bcrypt.compare): Promise<boolean> {
+export async function verifyStoredHash(password: string, stored: StoredHash, compare: BcryptCompare = bcryptBackend().compare): Promise<boolean> {
   switch (stored.scheme) {
     case 'pbkdf2': {
       const digest = stored.algorithm === 'pbkdf2_sha256' ? 'sha256' : 'sha1';
