@@ -333,7 +333,7 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
   if (hashing === undefined) hashingPool = sharedHashingPool();
   else if (hashing === false) hashingPool = createHashingPool({ threads: 0, maxPending: Number.MAX_SAFE_INTEGER });
   else if (typeof hashing === 'object' && hashing !== null) {
-    const { threads, maxPending, bcrypt } = hashing;
+    const { threads, maxPending, bcrypt, nice } = hashing;
     if (threads !== undefined && (!Number.isSafeInteger(threads) || threads < 0 || threads > 64)) {
       throw new TypeError(`"passwordHashing.threads" must be a whole number from 0 to 64 (got ${String(threads)})`);
     }
@@ -343,9 +343,12 @@ export function resolveOptions<U>(options: Options<U>): Config<U> {
     if (bcrypt !== undefined && bcrypt !== 'auto' && bcrypt !== 'native' && bcrypt !== 'bcryptjs') {
       throw new TypeError(`"passwordHashing.bcrypt" must be 'auto', 'native' or 'bcryptjs' (got ${JSON.stringify(bcrypt)})`);
     }
+    if (nice !== undefined && (!Number.isSafeInteger(nice) || nice < 0 || nice > 19)) {
+      throw new TypeError(`"passwordHashing.nice" must be a whole number from 0 to 19 (got ${String(nice)})`);
+    }
     hashingPool = createHashingPool(hashing);
   } else {
-    throw new TypeError('"passwordHashing" must be { threads?, maxPending?, bcrypt? } or false');
+    throw new TypeError('"passwordHashing" must be { threads?, maxPending?, bcrypt?, nice? } or false');
   }
   announceHashingPool(hashingPool, logger);
 

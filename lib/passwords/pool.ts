@@ -14,18 +14,17 @@ export interface HashingPoolOptions {
   maxPending?: number;
   /** Which bcrypt: `'auto'` (`@node-rs/bcrypt` when installed, else bcryptjs), `'native'` (required) or `'bcryptjs'`. Default `'auto'`. */
   bcrypt?: 'auto' | BcryptImplementation;
+  /**
+   * Linux only: how much lower than the main thread the workers run, as a nice value from 0 to 19 (per thread on
+   * Linux). Higher lets requests that need no password overtake a login storm, but also lets every other
+   * process on the machine starve the logins. Default `0`.
+   */
+  nice?: number;
 }
 
 /**
- * How much the workers yield to the main thread, as a Linux nice value (per thread there): 0 is the process's
- * own priority, 19 the lowest. At 10 a worker gets about a tenth of a core the main thread wants, so requests
- * that need no password wait little behind a login storm, while idle cores still go to hashing.
- */
-const WORKER_NICE = 10;
-
-/**
  * The worker: a synchronous compare (bcryptjs's `compareSync` or the native `verifySync`), off the main thread,
- * at a lower priority (Linux only: elsewhere a thread cannot lower its own priority alone).
+ * at a lower priority when `nice` asks (Linux only: elsewhere a thread cannot lower its own priority alone).
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -49,8 +48,7 @@ interface Job {
  * bcrypt in a pool of worker threads, one per core by default, with `@node-rs/bcrypt` when it is installed (see
  * `bcryptBackend`). bcryptjs is pure JavaScript: its async compare still runs on the main thread (in slices), so a
  * burst of logins would starve every other request; native code would run in libuv's four threads, shared with
- * file and DNS work. Here the event loop only posts messages, and the workers run at a lower priority than the
- * main thread (Linux), so hashing takes every core the requests leave idle. When `maxPending` comparisons are
+ * file and DNS work. Here the event loop only posts messages, and hashing takes every core. When `maxPending` comparisons are
  * already running or queued, a new one is refused at once with `ServerBusyError` (503 `server_busy`,
  * `Retry-After: 1`) instead of queueing without bound. Workers start on first use and are unref'ed: they never
  * keep the process alive.
@@ -69,7 +67,7 @@ export function createHashingPool(options: HashingPoolOptions = {}) {
   let nextId = 1;
   let pending = 0;
 
-  const workerData = { modulePath: backend.modulePath, native: backend.implementation === 'native', nice: process.platform === 'linux' ? WORKER_NICE : 0 };
+  const workerData = { modulePath: backend.modulePath, native: backend.implementation === 'native', nice: process.platform === 'linux' ? (options.nice ?? 0) : 0 };
 
   function start(): void {
     for (let i = 0; i < threads; i++) {
