@@ -99,7 +99,7 @@ run() { # run <label> <command...>: a consumer app must finish, green, within a 
 for major in 5 4; do
   step "consumers on Express $major"
   cd "$work/express$major"
-  for peer in @node-rs/argon2 better-sqlite3 ioredis rate-limit-redis; do
+  for peer in @node-rs/argon2 @node-rs/bcrypt better-sqlite3 ioredis rate-limit-redis; do
     [ ! -e "node_modules/$peer" ] || fail "the optional peer $peer should not be installed here"
   done
   run "CommonJS, Express $major" node cjs.cjs

@@ -292,7 +292,7 @@ export interface Options<U = any> {
   loginThrottle?: LoginThrottle;
   /** Largest body the token endpoints read, in bytes. Default `16384`. */
   bodyLimit?: number;
-  /** Where bcrypt runs: worker threads (default: cores - 1, shared by the process) with a cap on pending comparisons (503 beyond it); `false` runs bcryptjs on the main thread. */
+  /** Where bcrypt runs: worker threads (default: one per core, shared by the process; `@node-rs/bcrypt` when installed, else bcryptjs) with a cap on pending comparisons (503 beyond it); `false`: no workers (native bcrypt in libuv's threads, bcryptjs on the main thread). */
   passwordHashing?: HashingPoolOptions | false;
   /** Lowest bcrypt cost a failed login takes: unknown users and wrong passwords against cheaper hashes cost at least this (set it to the highest cost in your table). Default `10`. */
   bcryptRounds?: number;

@@ -1,4 +1,4 @@
-import { createHashingPool, sharedHashingPool, type BcryptCompare, type HashingPool } from '../passwords/pool';
+import { announceHashingPool, createHashingPool, sharedHashingPool, type BcryptCompare, type HashingPool } from '../passwords/pool';
 import { MemoryStore } from '../stores/memory';
 import type { TokenStore } from '../stores/types';
 import type { Config, ResolvedOptions } from './resolve';
@@ -22,6 +22,7 @@ export function createResources<U>(resolved: ResolvedOptions<U>): Config<U> {
     passwordHashing === undefined
       ? sharedHashingPool()
       : createHashingPool(passwordHashing === false ? { threads: 0, maxPending: Number.MAX_SAFE_INTEGER } : passwordHashing);
+  announceHashingPool(hashingPool, settings.logger);
   return {
     ...settings,
     store: givenStore ?? new MemoryStore({ clock: settings.clock }),

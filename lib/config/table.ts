@@ -176,13 +176,19 @@ function loginThrottle(value: unknown): { rate: Rate; store: RateLimitStore | un
 /** Checked here; the pool itself is made when the kit starts (`createResources()`). */
 function passwordHashing(value: unknown): HashingPoolOptions | false | undefined {
   if (value === undefined || value === false) return value;
-  if (typeof value !== 'object' || value === null) throw new TypeError('"passwordHashing" must be { threads?, maxPending? } or false');
-  const { threads, maxPending } = value as HashingPoolOptions;
+  if (typeof value !== 'object' || value === null) throw new TypeError('"passwordHashing" must be { threads?, maxPending?, bcrypt?, nice? } or false');
+  const { threads, maxPending, bcrypt, nice } = value as HashingPoolOptions;
   if (threads !== undefined && (!Number.isSafeInteger(threads) || threads < 0 || threads > 64)) {
     throw new TypeError(`"passwordHashing.threads" must be a whole number from 0 to 64 (got ${String(threads)})`);
   }
   if (maxPending !== undefined && (!Number.isSafeInteger(maxPending) || maxPending < 1)) {
     throw new TypeError(`"passwordHashing.maxPending" must be a positive whole number (got ${String(maxPending)})`);
+  }
+  if (bcrypt !== undefined && bcrypt !== 'auto' && bcrypt !== 'native' && bcrypt !== 'bcryptjs') {
+    throw new TypeError(`"passwordHashing.bcrypt" must be 'auto', 'native' or 'bcryptjs' (got ${JSON.stringify(bcrypt)})`);
+  }
+  if (nice !== undefined && (!Number.isSafeInteger(nice) || nice < 0 || nice > 19)) {
+    throw new TypeError(`"passwordHashing.nice" must be a whole number from 0 to 19 (got ${String(nice)})`);
   }
   return value as HashingPoolOptions;
 }
@@ -574,8 +580,8 @@ export const OPTION_TABLE = {
   passwordHashing: {
     internal: true,
     parse: passwordHashing,
-    type: "`{ threads?, maxPending? }` or `false`",
-    default: "worker threads: cores − 1 (≥ 1), `maxPending` max(16, threads × 16), shared by the process",
+    type: "`{ threads?, maxPending?, bcrypt?, nice? }` or `false`",
+    default: "worker threads: one per core; `maxPending` max(16, threads × 16); `bcrypt: 'auto'` (`@node-rs/bcrypt` when installed, else bcryptjs); shared by the process",
     doc: "bcrypt runs off the main thread, so a login storm does not starve other requests; beyond `maxPending` running or queued comparisons a login answers `503 server_busy` at once, as does a login from an address that already has `threads` checks running (at least 4; without workers a quarter of `maxPending`) when `loginThrottle` is on; neither counts as a failed attempt. `false`: bcryptjs on the main thread.",
   },
   bcryptRounds: {

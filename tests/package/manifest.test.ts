@@ -47,7 +47,7 @@ describe('package.json', () => {
 
   it('asks for few runtime dependencies; what only one feature needs is an optional peer', () => {
     expect(Object.keys(pkg.dependencies).sort()).toEqual(['bcryptjs', 'busboy', 'express-rate-limit', 'jsonwebtoken']);
-    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['@node-rs/argon2', 'better-sqlite3', 'express', 'jwks-rsa', 'pg', 'prom-client', 'rate-limit-redis']);
+    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['@node-rs/argon2', '@node-rs/bcrypt', 'better-sqlite3', 'express', 'jwks-rsa', 'pg', 'prom-client', 'rate-limit-redis']);
     // jwks-rsa 4 (jose 6, ES modules only) is current and allowed; 3.2 stays allowed, and is the one the tests run:
     // Jest loads ES modules through require() only on Node 24.9+. `npm run test:package` runs jwks-rsa 4.
     expect(pkg.peerDependencies['jwks-rsa']).toBe('^3.2.2 || ^4.1.0');
