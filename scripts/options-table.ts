@@ -21,7 +21,11 @@ const cell = (text: string): string => text.replace(/\|/g, '\\|');
 
 /** The Markdown table: every option (`full`), or the README's short one (options with a `readme` row). */
 export function renderOptionsTable(table: 'full' | 'readme'): string {
-  const lines = ['| Option | Type | Default | Meaning |', '| --- | --- | --- | --- |'];
+  const lines = [
+    '<!-- Written by `npm run docs:options` from lib/config/table.ts: change the option there, not here. -->',
+    '| Option | Type | Default | Meaning |',
+    '| --- | --- | --- | --- |',
+  ];
   for (const [name, spec] of Object.entries(OPTION_TABLE) as [string, OptionSpec][]) {
     const short = table === 'readme' ? spec.readme : undefined;
     if (table === 'readme' && !short) continue;

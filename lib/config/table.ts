@@ -204,7 +204,7 @@ function logger(value: unknown): Logger {
 /** The warning codes the host silenced, or `'all'`. */
 function warnings(value: unknown): ReadonlySet<string> | 'all' {
   if (value === false) return 'all';
-  if (value === undefined) return new Set();
+  if (value === undefined || value === true) return new Set();
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(`"warnings" must be false (silence all) or an object such as { MEMORY_STORE: false } (got ${show(value)})`);
   }

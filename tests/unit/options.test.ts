@@ -91,6 +91,19 @@ describe('the options table', () => {
     expect(resolve({ leeway: '30s', reuseInterval: 10 })).toMatchObject({ leeway: 30, reuseInterval: 10 });
   });
 
+  it('logs start-up warnings once each, silenced by code or all at once', () => {
+    const run = (warnings: unknown) => {
+      const lines: string[] = [];
+      const logger = { warn: (line: string) => void lines.push(line), error: (line: string) => void lines.push(line) };
+      resolveOptions({ secret: SECRET, findUserById: () => null, logger, loginThrottle: false, warnings } as Options);
+      return lines.map((line) => /^\[express-simplejwt\] (\w+):/.exec(line)?.[1]);
+    };
+    expect(run(undefined)).toEqual(['THROTTLE_DISABLED', 'MEMORY_STORE']);
+    expect(run(true)).toEqual(['THROTTLE_DISABLED', 'MEMORY_STORE']);
+    expect(run({ MEMORY_STORE: false, THROTTLE_DISABLED: true })).toEqual(['THROTTLE_DISABLED']);
+    expect(run(false)).toEqual([]);
+  });
+
   it('gives Config the parsers’ types, and the host callbacks their user type', () => {
     type User = { id: number };
     type Is<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -146,12 +159,12 @@ describe('validation: a TypeError naming the option and the fix', () => {
     ['loginThrottle', { rate: 'often' }, /"loginThrottle.rate" must be a rate/],
     ['bodyLimit', 100, '"bodyLimit" must be a whole number of bytes, at least 256 (got 100)'],
     ['bodyLimit', '300', '"bodyLimit" must be a whole number of bytes, at least 256 (got 300)'],
-    ['passwordHashing', true, '"passwordHashing" must be { threads?, maxPending? } or false'],
+    ['passwordHashing', true, /^"passwordHashing" must be \{ threads\?, maxPending\?(, \w+\?)* \} or false$/],
     ['passwordHashing', { threads: 65 }, '"passwordHashing.threads" must be a whole number from 0 to 64 (got 65)'],
     ['passwordHashing', { maxPending: 0 }, '"passwordHashing.maxPending" must be a positive whole number (got 0)'],
     ['bcryptRounds', 32, '"bcryptRounds" must be an integer from 4 to 31 (got 32)'],
     ['logger', { warn() {} }, '"logger" must have warn() and error() methods, like console'],
-    ['warnings', true, '"warnings" must be false (silence all) or an object such as { MEMORY_STORE: false } (got true)'],
+    ['warnings', 'false', '"warnings" must be false (silence all) or an object such as { MEMORY_STORE: false } (got "false")'],
     ['warnings', { MEMORY_STORE: 'off' }, '"warnings.MEMORY_STORE" must be true or false (got "off")'],
     ['errors', 'throw', `"errors" must be 'respond' or 'next' (got "throw")`],
   ])('%s: %p', (name, value, message) => {
