@@ -83,16 +83,10 @@ export function adminLifetimeFields(config: Pick<Config, 'slidingTokens'>): read
 const BODY_ERRORS = ['invalid', 'parse_error', 'payload_too_large', 'unsupported_media_type'] as const satisfies readonly ErrorCode[];
 /** What any operation may answer: another method, a host callback that threw, the store down. */
 const ANY_ERRORS = ['method_not_allowed', 'internal_error', 'store_unavailable', 'keys_unavailable'] as const satisfies readonly ErrorCode[];
-/** What `authenticate()` may answer. */
-const AUTH_ERRORS = [
-  'not_authenticated',
-  'bad_authorization_header',
-  'token_not_valid',
-  'user_not_found',
-  'user_inactive',
-  'password_changed',
-  'csrf_failed',
-] as const satisfies readonly ErrorCode[];
+/** What `authenticate()` may answer to a safe method. */
+const AUTH_ERRORS = ['not_authenticated', 'bad_authorization_header', 'token_not_valid', 'user_not_found', 'user_inactive', 'password_changed'] as const satisfies readonly ErrorCode[];
+/** What it may answer to a method that changes state: also the CSRF check, when the access cookie carried the token. */
+const UNSAFE_AUTH_ERRORS = [...AUTH_ERRORS, 'csrf_failed'] as const;
 const LOGIN_ERRORS = [...BODY_ERRORS, ...ANY_ERRORS, 'no_active_account', 'csrf_failed', 'session_limit', 'throttled', 'server_busy'] as const;
 const SESSION_TOKEN_ERRORS = [...BODY_ERRORS, ...ANY_ERRORS, 'token_not_valid', 'no_active_account', 'password_changed', 'bad_authorization_header', 'csrf_failed'] as const;
 
@@ -219,7 +213,7 @@ export const ROUTES: readonly RouteSpec[] = [
     authenticated: true,
     operations: [
       { method: 'GET', operationId: 'sessionsList', summary: "List the caller's live sessions", errors: [...AUTH_ERRORS, ...ANY_ERRORS] },
-      { method: 'DELETE', operationId: 'sessionsDeleteAll', summary: 'Log out everywhere', errors: [...AUTH_ERRORS, ...ANY_ERRORS] },
+      { method: 'DELETE', operationId: 'sessionsDeleteAll', summary: 'Log out everywhere', errors: [...UNSAFE_AUTH_ERRORS, ...ANY_ERRORS] },
     ],
   },
   {
@@ -230,7 +224,7 @@ export const ROUTES: readonly RouteSpec[] = [
     name: 'Session',
     tag: 'sessions',
     authenticated: true,
-    operations: [{ method: 'DELETE', operationId: 'sessionsDelete', summary: 'End one session', errors: [...AUTH_ERRORS, ...ANY_ERRORS, 'not_found'] }],
+    operations: [{ method: 'DELETE', operationId: 'sessionsDelete', summary: 'End one session', errors: [...UNSAFE_AUTH_ERRORS, ...ANY_ERRORS, 'not_found'] }],
   },
   {
     key: 'lifetimes',
@@ -246,14 +240,14 @@ export const ROUTES: readonly RouteSpec[] = [
         operationId: 'tokenLifetimesPut',
         summary: 'Replace the token lifetimes',
         body: { fields: lifetimeFields, type: 'lifetime', required: true },
-        errors: [...AUTH_ERRORS, ...ANY_ERRORS, ...BODY_ERRORS, 'permission_denied'],
+        errors: [...UNSAFE_AUTH_ERRORS, ...ANY_ERRORS, ...BODY_ERRORS, 'permission_denied'],
       },
       {
         method: 'PATCH',
         operationId: 'tokenLifetimesPatch',
         summary: 'Change some token lifetimes',
         body: { fields: lifetimeFields, type: 'lifetime', required: false },
-        errors: [...AUTH_ERRORS, ...ANY_ERRORS, ...BODY_ERRORS, 'permission_denied'],
+        errors: [...UNSAFE_AUTH_ERRORS, ...ANY_ERRORS, ...BODY_ERRORS, 'permission_denied'],
       },
     ],
   },
