@@ -1,5 +1,6 @@
 import type { AuthenticateOptions, Options } from './config/options';
 import { resolveOptions } from './config/resolve';
+import { createResources } from './config/resources';
 import { createAdminRouter } from './http/admin';
 import { createAuthenticate } from './http/authenticate';
 import { createCookieTransport } from './http/cookies';
@@ -90,7 +91,8 @@ export interface SimpleJwt<U = any> {
  * app.get('/api/schema/', (req, res) => res.json(openApiDocument(auth))); // from 'express-simplejwt/openapi'
  */
 export function simpleJwt<U = any>(options: Options<U>): SimpleJwt<U> {
-  const config = resolveOptions(options);
+  // Resolving is pure; the store (a MemoryStore's timer) and the password pool are made here, at start.
+  const config = createResources(resolveOptions(options));
   const tokens = createTokenService(config);
   const renderError = createErrorRenderer(config.wwwAuthenticate, config.logger, config.renderError, config.errors);
   const passwords = createPasswordChecker(config.bcryptRounds, (message) => config.logger.warn(`[express-simplejwt] ${message}`), config.bcryptCompare);

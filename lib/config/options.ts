@@ -313,69 +313,6 @@ export interface Options<U = any> {
   errors?: 'respond' | 'next';
 }
 
-/**
- * The complete list of option keys. Typed as a record over `keyof Options` so that adding an option without
- * listing it here is a compile error, and unknown keys can be reported with a suggestion.
- */
-export const OPTION_KEYS: Record<keyof Required<Options>, true> = {
-  secret: true,
-  algorithm: true,
-  signingKey: true,
-  verifyingKey: true,
-  keys: true,
-  jwksUri: true,
-  audience: true,
-  issuer: true,
-  accessTokenLifetime: true,
-  refreshTokenLifetime: true,
-  slidingTokens: true,
-  slidingTokenLifetime: true,
-  slidingTokenRefreshLifetime: true,
-  authTokenClasses: true,
-  refreshByBearer: true,
-  cookies: true,
-  isAdmin: true,
-  dangerouslyAllowNonExpiringTokens: true,
-  leeway: true,
-  findUserByUsername: true,
-  findUserById: true,
-  verifyCredentials: true,
-  getUserId: true,
-  getPasswordHash: true,
-  isUserActive: true,
-  customClaims: true,
-  loginResponse: true,
-  onLoginSuccess: true,
-  onLoginFailed: true,
-  userIdClaim: true,
-  tokenTypeClaim: true,
-  jtiClaim: true,
-  usernameField: true,
-  authHeaderTypes: true,
-  authHeaderName: true,
-  rotateRefreshTokens: true,
-  blacklistAfterRotation: true,
-  reuseDetection: true,
-  reuseInterval: true,
-  adoptUnknownTokens: true,
-  onTokenReuse: true,
-  store: true,
-  storeTimeoutMs: true,
-  revokeAccessTokens: true,
-  getCredentialsChangedAt: true,
-  maxSessionsPerUser: true,
-  sessionLimitPolicy: true,
-  loginThrottle: true,
-  bodyLimit: true,
-  passwordHashing: true,
-  bcryptRounds: true,
-  clock: true,
-  logger: true,
-  warnings: true,
-  renderError: true,
-  errors: true,
-};
-
 /** What `onTokenReuse` learns: a refresh token that had been rotated came back, so its session was revoked. */
 export interface TokenReuseEvent {
   /** The reused token's `jti`. */

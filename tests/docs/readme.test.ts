@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
-import { OPTION_KEYS } from '../../lib/config/options';
+import { OPTION_TABLE as OPTION_KEYS } from '../../lib/config/table';
 import * as errors from '../../lib/errors';
 import { ERROR_STATUS } from '../../lib/errors';
 
