@@ -95,115 +95,74 @@ const field = (name: string) => (): readonly string[] => [name];
 const lifetimeFields = (config: Config) => adminLifetimeFields(config).map(([, name]) => name);
 const withSliding = (config: Config) => config.slidingTokens;
 
+/** A public token endpoint: `POST` of string fields (DRF's `CharField`), below `auth.router`. */
+function tokenPost(
+  key: RouteKey,
+  path: string,
+  name: string,
+  post: Pick<OperationSpec, 'operationId' | 'summary' | 'errors'> & { fields: BodySpec['fields'] },
+  more: Pick<RouteSpec, 'issues' | 'when' | 'setsCookies'> = {},
+): RouteSpec {
+  const { fields, ...operation } = post;
+  return { key, mount: 'token', path, name, tag: 'token', ...more, operations: [{ method: 'POST', ...operation, body: { fields, type: 'string', required: true } }] };
+}
+
+const withCookies = (config: Config) => config.cookies !== undefined;
+const withAccessCookie = (config: Config) => config.cookies?.access === true;
+
 /** The table, in the order the OpenAPI document lists it. */
 export const ROUTES: readonly RouteSpec[] = [
-  {
-    key: 'obtainPair',
-    mount: 'token',
-    path: '/',
-    name: 'Token Obtain Pair',
-    tag: 'token',
-    issues: true,
-    setsCookies: (config) => config.cookies !== undefined,
-    operations: [
-      {
-        method: 'POST',
-        operationId: 'tokenObtainPair',
-        summary: 'Log in: obtain an access and a refresh token',
-        body: { fields: loginFields, type: 'string', required: true },
-        errors: LOGIN_ERRORS,
-      },
-    ],
-  },
-  {
-    key: 'refresh',
-    mount: 'token',
-    path: '/refresh/',
-    name: 'Token Refresh',
-    tag: 'token',
-    issues: true,
-    setsCookies: (config) => config.cookies !== undefined,
-    operations: [
-      {
-        method: 'POST',
-        operationId: 'tokenRefresh',
-        summary: (config) => (config.rotateRefreshTokens ? 'Refresh: a new access token and a new refresh token' : 'Refresh: a new access token'),
-        body: { fields: field('refresh'), type: 'string', required: true },
-        errors: SESSION_TOKEN_ERRORS,
-      },
-    ],
-  },
-  {
-    key: 'verify',
-    mount: 'token',
-    path: '/verify/',
-    name: 'Token Verify',
-    tag: 'token',
-    operations: [
-      {
-        method: 'POST',
-        operationId: 'tokenVerify',
-        summary: 'Verify a token of any type',
-        body: { fields: field('token'), type: 'string', required: true },
-        errors: [...BODY_ERRORS, ...ANY_ERRORS, 'token_not_valid'],
-      },
-    ],
-  },
-  {
-    key: 'blacklist',
-    mount: 'token',
-    path: '/blacklist/',
-    name: 'Token Blacklist',
-    tag: 'token',
-    setsCookies: (config) => config.cookies !== undefined,
-    operations: [
-      {
-        method: 'POST',
-        operationId: 'tokenBlacklist',
-        summary: 'Log out: revoke a refresh token and its session',
-        body: { fields: field('refresh'), type: 'string', required: true },
-        errors: [...BODY_ERRORS, ...ANY_ERRORS, 'token_not_valid', 'csrf_failed'],
-      },
-    ],
-  },
-  {
-    key: 'obtainSliding',
-    mount: 'token',
-    path: '/sliding/',
-    name: 'Token Obtain Sliding',
-    tag: 'token',
-    issues: true,
-    when: withSliding,
-    setsCookies: (config) => config.cookies?.access === true,
-    operations: [
-      {
-        method: 'POST',
-        operationId: 'tokenObtainSliding',
-        summary: 'Log in: obtain a sliding token',
-        body: { fields: loginFields, type: 'string', required: true },
-        errors: LOGIN_ERRORS,
-      },
-    ],
-  },
-  {
-    key: 'refreshSliding',
-    mount: 'token',
-    path: '/sliding/refresh/',
-    name: 'Token Refresh Sliding',
-    tag: 'token',
-    issues: true,
-    when: withSliding,
-    setsCookies: (config) => config.cookies?.access === true,
-    operations: [
-      {
-        method: 'POST',
-        operationId: 'tokenRefreshSliding',
-        summary: 'Refresh a sliding token',
-        body: { fields: field('token'), type: 'string', required: true },
-        errors: SESSION_TOKEN_ERRORS,
-      },
-    ],
-  },
+  tokenPost(
+    'obtainPair',
+    '/',
+    'Token Obtain Pair',
+    { operationId: 'tokenObtainPair', summary: 'Log in: obtain an access and a refresh token', fields: loginFields, errors: LOGIN_ERRORS },
+    { issues: true, setsCookies: withCookies },
+  ),
+  tokenPost(
+    'refresh',
+    '/refresh/',
+    'Token Refresh',
+    {
+      operationId: 'tokenRefresh',
+      summary: (config) => (config.rotateRefreshTokens ? 'Refresh: a new access token and a new refresh token' : 'Refresh: a new access token'),
+      fields: field('refresh'),
+      errors: SESSION_TOKEN_ERRORS,
+    },
+    { issues: true, setsCookies: withCookies },
+  ),
+  tokenPost('verify', '/verify/', 'Token Verify', {
+    operationId: 'tokenVerify',
+    summary: 'Verify a token of any type',
+    fields: field('token'),
+    errors: [...BODY_ERRORS, ...ANY_ERRORS, 'token_not_valid'],
+  }),
+  tokenPost(
+    'blacklist',
+    '/blacklist/',
+    'Token Blacklist',
+    {
+      operationId: 'tokenBlacklist',
+      summary: 'Log out: revoke a refresh token and its session',
+      fields: field('refresh'),
+      errors: [...BODY_ERRORS, ...ANY_ERRORS, 'token_not_valid', 'csrf_failed'],
+    },
+    { setsCookies: withCookies },
+  ),
+  tokenPost(
+    'obtainSliding',
+    '/sliding/',
+    'Token Obtain Sliding',
+    { operationId: 'tokenObtainSliding', summary: 'Log in: obtain a sliding token', fields: loginFields, errors: LOGIN_ERRORS },
+    { issues: true, when: withSliding, setsCookies: withAccessCookie },
+  ),
+  tokenPost(
+    'refreshSliding',
+    '/sliding/refresh/',
+    'Token Refresh Sliding',
+    { operationId: 'tokenRefreshSliding', summary: 'Refresh a sliding token', fields: field('token'), errors: SESSION_TOKEN_ERRORS },
+    { issues: true, when: withSliding, setsCookies: withAccessCookie },
+  ),
   {
     key: 'sessions',
     mount: 'token',
