@@ -105,10 +105,10 @@ export type OpenApiSecurityScheme =
   | { type: 'apiKey'; in: 'header' | 'cookie'; name: string; description: string };
 
 /**
- * The OpenAPI 3.1 document `auth.openapi()` returns: plain JSON, ready for `res.json()` or a file.
+ * The OpenAPI 3.1 document `openApiDocument(auth)` returns: plain JSON, ready for `res.json()` or a file.
  *
  * @example
- * const doc: OpenApiDocument = auth.openapi();
+ * const doc: OpenApiDocument = openApiDocument(auth);
  * writeFileSync('openapi.json', JSON.stringify(doc, null, 2));
  */
 export interface OpenApiDocument {
@@ -125,11 +125,11 @@ export interface OpenApiDocument {
 }
 
 /**
- * Options of `auth.openapi()`.
+ * Options of `openApiDocument(auth, options)`.
  *
  * @example
  * app.use('/auth/jwt', auth.router);
- * app.get('/api/schema/', (req, res) => res.json(auth.openapi({ basePath: '/auth/jwt', title: 'Shop API', version: '2.1.0' })));
+ * app.get('/api/schema/', (req, res) => res.json(openApiDocument(auth, { basePath: '/auth/jwt', title: 'Shop API', version: '2.1.0' })));
  */
 export interface OpenApiOptions {
   /** Where the host mounts `auth.router`. Default `'/api/token'` (`''` for the root). */

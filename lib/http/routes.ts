@@ -83,16 +83,10 @@ export function adminLifetimeFields(config: Pick<Config, 'slidingTokens'>): read
 const BODY_ERRORS = ['invalid', 'parse_error', 'payload_too_large', 'unsupported_media_type'] as const satisfies readonly ErrorCode[];
 /** What any operation may answer: another method, a host callback that threw, the store down. */
 const ANY_ERRORS = ['method_not_allowed', 'internal_error', 'store_unavailable', 'keys_unavailable'] as const satisfies readonly ErrorCode[];
-/** What `authenticate()` may answer. */
-const AUTH_ERRORS = [
-  'not_authenticated',
-  'bad_authorization_header',
-  'token_not_valid',
-  'user_not_found',
-  'user_inactive',
-  'password_changed',
-  'csrf_failed',
-] as const satisfies readonly ErrorCode[];
+/** What `authenticate()` may answer to a safe method. */
+const AUTH_ERRORS = ['not_authenticated', 'bad_authorization_header', 'token_not_valid', 'user_not_found', 'user_inactive', 'password_changed'] as const satisfies readonly ErrorCode[];
+/** What it may answer to a method that changes state: also the CSRF check, when the access cookie carried the token. */
+const UNSAFE_AUTH_ERRORS = [...AUTH_ERRORS, 'csrf_failed'] as const;
 const LOGIN_ERRORS = [...BODY_ERRORS, ...ANY_ERRORS, 'no_active_account', 'csrf_failed', 'session_limit', 'throttled', 'server_busy'] as const;
 const SESSION_TOKEN_ERRORS = [...BODY_ERRORS, ...ANY_ERRORS, 'token_not_valid', 'no_active_account', 'password_changed', 'bad_authorization_header', 'csrf_failed'] as const;
 
@@ -101,115 +95,74 @@ const field = (name: string) => (): readonly string[] => [name];
 const lifetimeFields = (config: Config) => adminLifetimeFields(config).map(([, name]) => name);
 const withSliding = (config: Config) => config.slidingTokens;
 
+/** A public token endpoint: `POST` of string fields (DRF's `CharField`), below `auth.router`. */
+function tokenPost(
+  key: RouteKey,
+  path: string,
+  name: string,
+  post: Pick<OperationSpec, 'operationId' | 'summary' | 'errors'> & { fields: BodySpec['fields'] },
+  more: Pick<RouteSpec, 'issues' | 'when' | 'setsCookies'> = {},
+): RouteSpec {
+  const { fields, ...operation } = post;
+  return { key, mount: 'token', path, name, tag: 'token', ...more, operations: [{ method: 'POST', ...operation, body: { fields, type: 'string', required: true } }] };
+}
+
+const withCookies = (config: Config) => config.cookies !== undefined;
+const withAccessCookie = (config: Config) => config.cookies?.access === true;
+
 /** The table, in the order the OpenAPI document lists it. */
 export const ROUTES: readonly RouteSpec[] = [
-  {
-    key: 'obtainPair',
-    mount: 'token',
-    path: '/',
-    name: 'Token Obtain Pair',
-    tag: 'token',
-    issues: true,
-    setsCookies: (config) => config.cookies !== undefined,
-    operations: [
-      {
-        method: 'POST',
-        operationId: 'tokenObtainPair',
-        summary: 'Log in: obtain an access and a refresh token',
-        body: { fields: loginFields, type: 'string', required: true },
-        errors: LOGIN_ERRORS,
-      },
-    ],
-  },
-  {
-    key: 'refresh',
-    mount: 'token',
-    path: '/refresh/',
-    name: 'Token Refresh',
-    tag: 'token',
-    issues: true,
-    setsCookies: (config) => config.cookies !== undefined,
-    operations: [
-      {
-        method: 'POST',
-        operationId: 'tokenRefresh',
-        summary: (config) => (config.rotateRefreshTokens ? 'Refresh: a new access token and a new refresh token' : 'Refresh: a new access token'),
-        body: { fields: field('refresh'), type: 'string', required: true },
-        errors: SESSION_TOKEN_ERRORS,
-      },
-    ],
-  },
-  {
-    key: 'verify',
-    mount: 'token',
-    path: '/verify/',
-    name: 'Token Verify',
-    tag: 'token',
-    operations: [
-      {
-        method: 'POST',
-        operationId: 'tokenVerify',
-        summary: 'Verify a token of any type',
-        body: { fields: field('token'), type: 'string', required: true },
-        errors: [...BODY_ERRORS, ...ANY_ERRORS, 'token_not_valid'],
-      },
-    ],
-  },
-  {
-    key: 'blacklist',
-    mount: 'token',
-    path: '/blacklist/',
-    name: 'Token Blacklist',
-    tag: 'token',
-    setsCookies: (config) => config.cookies !== undefined,
-    operations: [
-      {
-        method: 'POST',
-        operationId: 'tokenBlacklist',
-        summary: 'Log out: revoke a refresh token and its session',
-        body: { fields: field('refresh'), type: 'string', required: true },
-        errors: [...BODY_ERRORS, ...ANY_ERRORS, 'token_not_valid', 'csrf_failed'],
-      },
-    ],
-  },
-  {
-    key: 'obtainSliding',
-    mount: 'token',
-    path: '/sliding/',
-    name: 'Token Obtain Sliding',
-    tag: 'token',
-    issues: true,
-    when: withSliding,
-    setsCookies: (config) => config.cookies?.access === true,
-    operations: [
-      {
-        method: 'POST',
-        operationId: 'tokenObtainSliding',
-        summary: 'Log in: obtain a sliding token',
-        body: { fields: loginFields, type: 'string', required: true },
-        errors: LOGIN_ERRORS,
-      },
-    ],
-  },
-  {
-    key: 'refreshSliding',
-    mount: 'token',
-    path: '/sliding/refresh/',
-    name: 'Token Refresh Sliding',
-    tag: 'token',
-    issues: true,
-    when: withSliding,
-    setsCookies: (config) => config.cookies?.access === true,
-    operations: [
-      {
-        method: 'POST',
-        operationId: 'tokenRefreshSliding',
-        summary: 'Refresh a sliding token',
-        body: { fields: field('token'), type: 'string', required: true },
-        errors: SESSION_TOKEN_ERRORS,
-      },
-    ],
-  },
+  tokenPost(
+    'obtainPair',
+    '/',
+    'Token Obtain Pair',
+    { operationId: 'tokenObtainPair', summary: 'Log in: obtain an access and a refresh token', fields: loginFields, errors: LOGIN_ERRORS },
+    { issues: true, setsCookies: withCookies },
+  ),
+  tokenPost(
+    'refresh',
+    '/refresh/',
+    'Token Refresh',
+    {
+      operationId: 'tokenRefresh',
+      summary: (config) => (config.rotateRefreshTokens ? 'Refresh: a new access token and a new refresh token' : 'Refresh: a new access token'),
+      fields: field('refresh'),
+      errors: SESSION_TOKEN_ERRORS,
+    },
+    { issues: true, setsCookies: withCookies },
+  ),
+  tokenPost('verify', '/verify/', 'Token Verify', {
+    operationId: 'tokenVerify',
+    summary: 'Verify a token of any type',
+    fields: field('token'),
+    errors: [...BODY_ERRORS, ...ANY_ERRORS, 'token_not_valid'],
+  }),
+  tokenPost(
+    'blacklist',
+    '/blacklist/',
+    'Token Blacklist',
+    {
+      operationId: 'tokenBlacklist',
+      summary: 'Log out: revoke a refresh token and its session',
+      fields: field('refresh'),
+      errors: [...BODY_ERRORS, ...ANY_ERRORS, 'token_not_valid', 'csrf_failed'],
+    },
+    { setsCookies: withCookies },
+  ),
+  tokenPost(
+    'obtainSliding',
+    '/sliding/',
+    'Token Obtain Sliding',
+    { operationId: 'tokenObtainSliding', summary: 'Log in: obtain a sliding token', fields: loginFields, errors: LOGIN_ERRORS },
+    { issues: true, when: withSliding, setsCookies: withAccessCookie },
+  ),
+  tokenPost(
+    'refreshSliding',
+    '/sliding/refresh/',
+    'Token Refresh Sliding',
+    { operationId: 'tokenRefreshSliding', summary: 'Refresh a sliding token', fields: field('token'), errors: SESSION_TOKEN_ERRORS },
+    { issues: true, when: withSliding, setsCookies: withAccessCookie },
+  ),
   {
     key: 'sessions',
     mount: 'token',
@@ -219,7 +172,7 @@ export const ROUTES: readonly RouteSpec[] = [
     authenticated: true,
     operations: [
       { method: 'GET', operationId: 'sessionsList', summary: "List the caller's live sessions", errors: [...AUTH_ERRORS, ...ANY_ERRORS] },
-      { method: 'DELETE', operationId: 'sessionsDeleteAll', summary: 'Log out everywhere', errors: [...AUTH_ERRORS, ...ANY_ERRORS] },
+      { method: 'DELETE', operationId: 'sessionsDeleteAll', summary: 'Log out everywhere', errors: [...UNSAFE_AUTH_ERRORS, ...ANY_ERRORS] },
     ],
   },
   {
@@ -230,7 +183,7 @@ export const ROUTES: readonly RouteSpec[] = [
     name: 'Session',
     tag: 'sessions',
     authenticated: true,
-    operations: [{ method: 'DELETE', operationId: 'sessionsDelete', summary: 'End one session', errors: [...AUTH_ERRORS, ...ANY_ERRORS, 'not_found'] }],
+    operations: [{ method: 'DELETE', operationId: 'sessionsDelete', summary: 'End one session', errors: [...UNSAFE_AUTH_ERRORS, ...ANY_ERRORS, 'not_found'] }],
   },
   {
     key: 'lifetimes',
@@ -246,14 +199,14 @@ export const ROUTES: readonly RouteSpec[] = [
         operationId: 'tokenLifetimesPut',
         summary: 'Replace the token lifetimes',
         body: { fields: lifetimeFields, type: 'lifetime', required: true },
-        errors: [...AUTH_ERRORS, ...ANY_ERRORS, ...BODY_ERRORS, 'permission_denied'],
+        errors: [...UNSAFE_AUTH_ERRORS, ...ANY_ERRORS, ...BODY_ERRORS, 'permission_denied'],
       },
       {
         method: 'PATCH',
         operationId: 'tokenLifetimesPatch',
         summary: 'Change some token lifetimes',
         body: { fields: lifetimeFields, type: 'lifetime', required: false },
-        errors: [...AUTH_ERRORS, ...ANY_ERRORS, ...BODY_ERRORS, 'permission_denied'],
+        errors: [...UNSAFE_AUTH_ERRORS, ...ANY_ERRORS, ...BODY_ERRORS, 'permission_denied'],
       },
     ],
   },

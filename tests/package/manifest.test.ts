@@ -16,7 +16,12 @@ describe('package.json', () => {
       import: { types: './dist/esm/testing.d.mts', default: './dist/esm/testing.mjs' },
       require: { types: './dist/cjs/testing/index.d.ts', default: './dist/cjs/testing/index.js' },
     });
-    for (const condition of [...Object.values(pkg.exports['.']), ...Object.values(pkg.exports['./testing'])] as Record<string, string>[]) {
+    expect(pkg.exports['./openapi']).toEqual({
+      import: { types: './dist/esm/openapi.d.mts', default: './dist/esm/openapi.mjs' },
+      require: { types: './dist/cjs/openapi.d.ts', default: './dist/cjs/openapi.js' },
+    });
+    expect(pkg.typesVersions['*']).toEqual({ testing: ['./dist/cjs/testing/index.d.ts'], openapi: ['./dist/cjs/openapi.d.ts'] });
+    for (const condition of ['.', './testing', './openapi'].flatMap((entry) => Object.values(pkg.exports[entry])) as Record<string, string>[]) {
       expect(Object.keys(condition)[0]).toBe('types');
     }
     expect(pkg).toMatchObject({ type: 'commonjs', main: './dist/cjs/index.js', types: './dist/cjs/index.d.ts', sideEffects: false });
