@@ -7,7 +7,7 @@
  * req/s of each, the median and range of the per-round speed-up (2 processes / 1), and the server CPU per request
  * (the primary and its workers; not redis-server's).
  *
- *   node --import tsx bench/cluster.ts [--quick] [--rounds N] [--seconds S] [--port P] [--redis-port P]
+ *   node --import tsx bench/cluster.ts [--quick] [--rounds N] [--seconds S] [--only TEXT] [--port P] [--redis-port P]
  *
  * `clusterRows()` is the same as a function returning the rows, for bench/run.ts.
  */
@@ -39,6 +39,8 @@ export interface ClusterOptions {
   port?: number;
   /** Port of the redis-server this starts (default 41400). */
   redisPort?: number;
+  /** Only the rows whose label contains this (default: every row). */
+  only?: string;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -203,6 +205,7 @@ async function prepare(demo: Demo, rotation: boolean, connections: number, sessi
           setupRequest: (req) => ({ ...req, body: JSON.stringify({ refresh: queue.shift() }) }),
           onResponse: (status, body) => {
             if (status === 200) queue.push((JSON.parse(body) as { refresh: string }).refresh);
+            else failures.set(body, (failures.get(body) ?? 0) + 1);
           },
         },
       ],
@@ -213,6 +216,9 @@ async function prepare(demo: Demo, rotation: boolean, connections: number, sessi
   };
 }
 
+/** Answers other than 200 to a refresh, by body. */
+const failures = new Map<string, number>();
+
 /** One measured run: req/s and server CPU µs per request. Throws on non-2xx answers (the row would mean nothing). */
 async function run(target: Target, seconds: number): Promise<{ rps: number; cpu: number }> {
   await target.refill();
@@ -220,7 +226,8 @@ async function run(target: Target, seconds: number): Promise<{ rps: number; cpu:
   const result = await autocannon({ ...target.options, duration: seconds });
   const cpu = treeCpu(target.demo.child.pid!) - before;
   if (result.non2xx > 0 || result.errors > result.timeouts) {
-    throw new Error(`${target.options.url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    const bodies = [...failures].map(([body, n]) => `${n} × ${body}`).join('; ');
+    throw new Error(`${target.options.url}: ${result.non2xx} non-2xx, ${result.errors} errors ${bodies}`);
   }
   return { rps: result.requests.total / result.duration, cpu: cpu / result.requests.total };
 }
@@ -246,13 +253,14 @@ async function startRedis(port: number): Promise<ChildProcess> {
 
 /** Measures every row; see the header. */
 export async function clusterRows(options: ClusterOptions = {}): Promise<ClusterRow[]> {
-  const { rounds = 4, seconds = 5, connections = 32, sessions = 400, port = 41300, redisPort = 41400, log = () => {} } = options;
+  const { rounds = 4, seconds = 5, connections = 32, sessions = 400, port = 41300, redisPort = 41400, only = '', log = () => {} } = options;
   execFileSync(process.execPath, [path.join(ROOT, 'scripts/build-demo.mjs')], { stdio: 'inherit' });
   const secret = randomBytes(48).toString('base64url');
   const redis = await startRedis(redisPort);
   const rows: ClusterRow[] = [];
   try {
     for (const [index, scenario] of SCENARIOS.entries()) {
+      if (!scenario.label.includes(only)) continue;
       const demos: Demo[] = [];
       try {
         for (const workers of [1, 2]) {
@@ -326,6 +334,7 @@ if (require.main === module) {
     seconds: value('seconds') ?? (quick ? 2 : 5),
     sessions: quick ? 100 : 400,
     port: value('port'),
+    only: argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined,
     redisPort: value('redis-port'),
     log: (line) => console.error(line),
   })
