@@ -52,7 +52,7 @@ describe('WEB_CONCURRENCY=2 on the SQLite file', () => {
   let demo: Demo;
   beforeAll(async () => {
     demo = await startDemo([], { WEB_CONCURRENCY: '2', JWT_SECRET: SECRET, JWT_LOGIN_THROTTLE: 'off', JWT_ROTATE_REFRESH_TOKENS: 'true' });
-  }, 60_000);
+  }, 120_000); // three processes compiling the sources with tsx on a busy machine
   afterAll(() => demo?.stop());
 
   const post = (path: string, body: object) =>
