@@ -1,6 +1,8 @@
+import cluster from 'node:cluster';
 import Redis from 'ioredis';
 import { MemoryStore, PostgresStore, RedisStore, SqliteStore, type TokenStore } from '../lib';
 import { createDemoApp } from './app';
+import { parseWebConcurrency, runPrimary } from './cluster';
 import { SqliteUsers } from './db';
 import { demoDbPath, kitOptionsFromEnv, parseStoreSetting, simplejwtTablesFromEnv } from './settings';
 
@@ -22,7 +24,9 @@ function main(): void {
     const setting = parseStoreSetting(env.JWT_STORE, dbPath);
     const simplejwtTables = simplejwtTablesFromEnv(env, setting);
     if (setting.kind === 'memory') store = new MemoryStore();
-    else if (setting.kind === 'sqlite') store = new SqliteStore(setting.path === dbPath ? users.db : setting.path);
+    // A connection of its own, even to the users' file: the store's (no busy wait inside SQLite, which would block
+    // the event loop while another process writes; synchronous=NORMAL under WAL) rather than the users' defaults.
+    else if (setting.kind === 'sqlite') store = new SqliteStore(setting.path);
     else if (setting.kind === 'postgres') store = new PostgresStore(setting.url, { simplejwtTables });
     else {
       redis = new Redis(setting.url, { maxRetriesPerRequest: 1 });
@@ -41,6 +45,11 @@ function main(): void {
   const server = app.listen(port, host, () => {
     const address = server.address();
     const base = `http://${host}:${typeof address === 'object' && address ? address.port : port}`;
+    // Under WEB_CONCURRENCY, the first worker prints the banner; the others, one line each.
+    if (cluster.isWorker && cluster.worker!.id !== 1) {
+      console.log(`demo-app: worker ${process.pid} on ${base}`);
+      return;
+    }
     const cookies = kitOptions.cookies;
     const refreshCookie = cookies ? '__Secure-refresh_token' : undefined;
     const extras: string[] = [];
@@ -126,4 +135,12 @@ Prometheus metrics (JWT_METRICS): ${base}/metrics` : ''}
   process.on('SIGTERM', stop);
 }
 
-main();
+let workers = 1;
+try {
+  workers = parseWebConcurrency(process.env.WEB_CONCURRENCY);
+} catch (err) {
+  console.error(`demo-app: ${(err as Error).message}`);
+  process.exit(2);
+}
+if (workers > 1 && cluster.isPrimary) runPrimary(workers);
+else main();
