@@ -5,8 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { checkSharedState, parseWebConcurrency } from '../demo-app/cluster';
-import { startDemo, type Demo } from './helpers/demo';
+import { checkSharedState, parseWebConcurrency } from '../../../demo-app/cluster';
+import { startDemo, type Demo } from '../../helpers/demo';
 
 const SECRET = 'cluster-test-secret-0123456789abcdef-0123456789abcdef';
 
