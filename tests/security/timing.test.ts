@@ -97,7 +97,7 @@ describe('login timing', () => {
     expect([report, report.wrong > 5 * report.withoutCheck]).toEqual([report, true]);
     // The verdict, printed with both clocks when it fails.
     expect([report, close(verdict.cpu)]).toEqual([report, true]);
-  }, 60_000);
+  }, 120_000); // wall clock: a loaded machine stretches the bcrypt rounds, not the CPU-time verdict
 });
 
 describe('a table of mixed bcrypt costs (issue 14, finding 7: enumeration by hash cost)', () => {
@@ -137,7 +137,7 @@ describe('a table of mixed bcrypt costs (issue 14, finding 7: enumeration by has
     const report = { legacy, vitor: median(samples.vitor), unknown: median(samples.unknown) };
     const close = Math.abs(report.vitor - legacy) < legacy / 4 && Math.abs(report.unknown - legacy) < legacy / 4;
     expect([report, close]).toEqual([report, true]);
-  }, 60_000);
+  }, 120_000); // wall clock: a loaded machine stretches the bcrypt rounds, not the CPU-time verdict
 });
 
 itLeaksNothing(rec);

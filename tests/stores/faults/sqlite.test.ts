@@ -27,7 +27,7 @@ async function holdLock(file: string): Promise<ChildProcess> {
   return holder;
 }
 
-it('keeps /hello/ answering (each in under half the refresh\'s wait) and answers refresh 503 within the store timeout while another process holds the lock', async () => {
+it('keeps /hello/ answering while refresh waits, and answers refresh 503 within the store timeout while another process holds the lock', async () => {
   const file = join(dir, 'tokens.sqlite3');
   const store = new SqliteStore(file, { purgeIntervalSeconds: 0 });
   const { app, auth } = makeApp({ store, revokeAccessTokens: true, rotateRefreshTokens: true, storeTimeoutMs: 1000 });
@@ -35,17 +35,22 @@ it('keeps /hello/ answering (each in under half the refresh\'s wait) and answers
   const holder = await holdLock(file);
   try {
     const started = Date.now();
-    const refresh = request(app).post('/api/token/refresh/').send({ refresh: pair.refresh }).then((res) => ({ res, ms: Date.now() - started }));
-    const hellos = [];
+    let refreshDone = false;
+    const refresh = request(app)
+      .post('/api/token/refresh/')
+      .send({ refresh: pair.refresh })
+      .then((res) => ((refreshDone = true), { res, ms: Date.now() - started }));
+    const statuses: number[] = [];
+    let answeredWhileWaiting = 0;
     for (let i = 0; i < 5; i += 1) {
-      const t = Date.now();
       const res = await request(app).get('/hello/').set('Authorization', `Bearer ${pair.access}`);
-      hellos.push({ status: res.status, ms: Date.now() - t });
+      statuses.push(res.status);
+      if (!refreshDone) answeredWhileWaiting += 1;
     }
     const { res, ms } = await refresh;
-    expect(hellos.map((h) => h.status)).toEqual([200, 200, 200, 200, 200]);
-    // A blocked event loop would hold every /hello/ for the whole wait; relative to it, not to a wall-clock figure.
-    expect(Math.max(...hellos.map((h) => h.ms))).toBeLessThan(ms / 2);
+    expect(statuses).toEqual([200, 200, 200, 200, 200]);
+    // An order, not a wall-clock figure: a blocked event loop would answer no /hello/ before the refresh's 503.
+    expect(answeredWhileWaiting).toBeGreaterThanOrEqual(1);
     expect(res.status).toBe(503);
     expect(res.body.code).toBe('store_unavailable');
     expect(ms).toBeLessThan(1500);
