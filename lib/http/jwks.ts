@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { MethodNotAllowedError } from '../errors';
+import { methodNotAllowed } from '../errors';
 import type { JwkSet } from '../keys/jwk';
 import { sendJson, type ErrorRenderer } from './respond';
 
@@ -19,7 +19,7 @@ export function createJwksHandler(jwks: JwkSet, renderError: ErrorRenderer) {
 
   return function jwksHandler(req: Request, res: Response, next?: NextFunction): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return renderError(new MethodNotAllowedError(req.method, 'GET, HEAD'), req, res, undefined, next);
+      return renderError(methodNotAllowed(req.method, 'GET, HEAD'), req, res, undefined, next);
     }
     sendJson(res, 200, body, headers);
   };

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import bcrypt from 'bcryptjs';
-import { ServerBusyError } from '../errors';
+import { AuthError } from '../errors';
 
 /** Compares a password with a bcrypt hash; resolves whether they match. */
 export type BcryptCompare = (password: string, hash: string) => Promise<boolean>;
@@ -37,7 +37,7 @@ interface Job {
  * bcrypt in a small pool of worker threads. bcryptjs is pure JavaScript: its async compare still runs on the main
  * thread (in slices), so a burst of logins starves every other request. Here the event loop only posts messages;
  * and when `maxPending` comparisons are already running or queued, a new one is refused at once with
- * `ServerBusyError` (503 `server_busy`, `Retry-After: 1`) instead of queueing without bound.
+ * 503 `server_busy` (`Retry-After: 1`) instead of queueing without bound.
  * Workers start on first use and are unref'ed: they never keep the process alive.
  */
 export function createHashingPool(options: HashingPoolOptions = {}) {
@@ -93,7 +93,7 @@ export function createHashingPool(options: HashingPoolOptions = {}) {
   }
 
   const compare: BcryptCompare = (password, hash) => {
-    if (pending >= maxPending) return Promise.reject(new ServerBusyError());
+    if (pending >= maxPending) return Promise.reject(new AuthError('server_busy'));
     pending++;
     if (threads === 0) {
       return bcrypt.compare(password, hash).then(
