@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { join } from 'node:path';
 import { prometheusMetrics, simpleJwt, type Options, type SimpleJwt } from '../lib';
+import { openApiDocument } from '../lib/openapi';
 import { isDemoAdmin, type DemoUser } from './users';
 
 /** Where the demo finds its users: the SQLite table, or an in-memory table in tests. */
@@ -36,7 +37,7 @@ export function createDemoApp(
   app.use('/api/token', auth.router);
   app.use('/api/admin/token-lifetimes', auth.adminRouter);
   app.get('/.well-known/jwks.json', auth.jwksHandler);
-  app.get('/api/schema/', (_req, res) => void res.json(auth.openapi({ adminPath: '/api/admin/token-lifetimes' })));
+  app.get('/api/schema/', (_req, res) => void res.json(openApiDocument(auth, { adminPath: '/api/admin/token-lifetimes' })));
   app.get('/hello/', auth.authenticate(), (_req, res) => {
     res.json({ message: 'Hello, World!' });
   });

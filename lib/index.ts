@@ -25,8 +25,6 @@ export { NEVER_EXPIRES, type Lifetimes } from './tokens/lifetimes';
 export { readCookie } from './http/cookies';
 /** Public JSON Web Keys, as `auth.jwks()` returns them, and the RFC 7638 thumbprint. */
 export { publicJwk, jwkThumbprint, type PublicJwk, type JwkSet } from './keys/jwk';
-/** The OpenAPI 3.1 document of the token endpoints, as `auth.openapi()` returns it. */
-export type { OpenApiDocument, OpenApiOptions } from './http/openapi';
 /** Durations (`'5m'`, `'1d'`) and DRF-style rates (`'10/15m'`), as the options parse them. */
 export { parseDuration, type Duration } from './config/duration';
 export { parseRate, type Rate } from './config/rate';

@@ -1,14 +1,15 @@
 import type { AuthenticateOptions, Options } from './config/options';
 import { resolveOptions } from './config/resolve';
+import { createResources } from './config/resources';
 import { createAdminRouter } from './http/admin';
 import { createAuthenticate } from './http/authenticate';
 import { createCookieTransport } from './http/cookies';
 import { createJwksHandler } from './http/jwks';
-import { createOpenApiDocument, type OpenApiDocument, type OpenApiOptions } from './http/openapi';
 import { createErrorRenderer } from './http/respond';
 import { createTokenRouter } from './http/router';
 import { createLoginLimiter } from './http/throttle';
 import { verifyOnlyRouter } from './http/verifyOnly';
+import { KIT_CONFIG } from './http/routes';
 import type { JwkSet } from './keys/jwk';
 import { createPasswordChecker } from './passwords/bcrypt';
 import { createTokenService, type TokenApi } from './tokens/service';
@@ -70,8 +71,6 @@ export interface SimpleJwt<U = any> {
   jwks: () => JwkSet;
   /** Serves `jwks()` with `Cache-Control: public, max-age=300`: `app.get('/.well-known/jwks.json', auth.jwksHandler)`. */
   jwksHandler: (req: Request, res: Response) => void;
-  /** The OpenAPI 3.1 document of the token endpoints, for this configuration: `app.get('/api/schema/', (req, res) => res.json(auth.openapi()))`. */
-  openapi: (options?: OpenApiOptions) => OpenApiDocument;
 }
 
 /**
@@ -88,10 +87,11 @@ export interface SimpleJwt<U = any> {
  * app.get('/hello/', auth.authenticate(), (req, res) => res.json({ message: 'Hello, World!' }));
  * app.use('/api/admin/token-lifetimes', auth.adminRouter); // with isAdmin: (user) => user.isStaff
  * app.get('/.well-known/jwks.json', auth.jwksHandler); // with RS/PS/ES keys
- * app.get('/api/schema/', (req, res) => res.json(auth.openapi())); // OpenAPI 3.1
+ * app.get('/api/schema/', (req, res) => res.json(openApiDocument(auth))); // from 'express-simplejwt/openapi'
  */
 export function simpleJwt<U = any>(options: Options<U>): SimpleJwt<U> {
-  const config = resolveOptions(options);
+  // Resolving is pure; the store (a MemoryStore's timer) and the password pool are made here, at start.
+  const config = createResources(resolveOptions(options));
   const tokens = createTokenService(config);
   const { issuer, verifier, sessions } = tokens;
   const renderError = createErrorRenderer(config.wwwAuthenticate, config.logger, config.renderError, config.errors);
@@ -105,7 +105,7 @@ export function simpleJwt<U = any>(options: Options<U>): SimpleJwt<U> {
   if (ready) ready.catch((err: unknown) => config.logger.error(`[express-simplejwt] store init failed: ${String((err as Error)?.message ?? err)}`));
   const jwksJson = JSON.stringify(config.keys.jwks);
   let closing: Promise<void> | undefined;
-  return {
+  const kit: SimpleJwt<U> = {
     router: (issuer.canSign ? tokenRouter : verifyOnlyRouter(tokenRouter, renderError)) as RequestHandler,
     adminRouter: createAdminRouter(config, sessions, requireAuth, renderError) as RequestHandler,
     authenticate,
@@ -138,6 +138,8 @@ export function simpleJwt<U = any>(options: Options<U>): SimpleJwt<U> {
     },
     jwks: () => JSON.parse(jwksJson) as JwkSet,
     jwksHandler: createJwksHandler(config.keys.jwks, renderError),
-    openapi: (openApiOptions) => createOpenApiDocument(config, openApiOptions),
   };
+  // For `openApiDocument(auth)` of `express-simplejwt/openapi`: hidden from spreads, JSON and key listings.
+  Object.defineProperty(kit, KIT_CONFIG, { value: config });
+  return kit;
 }

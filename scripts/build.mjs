@@ -16,8 +16,8 @@ writeFileSync(join(dist, 'cjs/package.json'), '{ "type": "commonjs" }\n');
 
 const require = createRequire(import.meta.url);
 mkdirSync(join(dist, 'esm'), { recursive: true });
-// Each entry point: `express-simplejwt` (index) and `express-simplejwt/testing`.
-for (const [name, cjsPath] of [['index', 'index.js'], ['testing', 'testing/index.js']]) {
+// Each entry point: `express-simplejwt` (index), `express-simplejwt/testing` and `express-simplejwt/openapi`.
+for (const [name, cjsPath] of [['index', 'index.js'], ['testing', 'testing/index.js'], ['openapi', 'openapi.js']]) {
   const names = Object.keys(require(join(dist, 'cjs', cjsPath))).filter((n) => n !== 'default' && n !== '__esModule');
   writeFileSync(
     join(dist, `esm/${name}.mjs`),

@@ -28,7 +28,7 @@ step 'npm pack (prepack runs the build)'
 npm pack --pack-destination "$work" >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; fail "npm pack"; }
 tarball=$(ls "$work"/express-simplejwt-*.tgz)
 files=$(tar -tzf "$tarball" | sed 's|^package/||' | sort)
-for required in package.json README.md LICENSE CHANGELOG.md SECURITY.md docs/options.md dist/cjs/index.js dist/cjs/index.d.ts dist/esm/index.mjs dist/esm/index.d.mts dist/cjs/testing/index.js dist/esm/testing.mjs lib/cli/bin.cjs dist/cjs/cli/index.js; do
+for required in package.json README.md LICENSE CHANGELOG.md SECURITY.md docs/options.md dist/cjs/index.js dist/cjs/index.d.ts dist/esm/index.mjs dist/esm/index.d.mts dist/cjs/testing/index.js dist/esm/testing.mjs dist/cjs/openapi.js dist/esm/openapi.mjs lib/cli/bin.cjs dist/cjs/cli/index.js; do
   grep -qx "$required" <<<"$files" || fail "the tarball lacks $required"
 done
 stray=$(grep -vE '^(package\.json|README\.md|LICENSE|CHANGELOG\.md|SECURITY\.md|docs/[a-z-]+\.(md|py)|lib/cli/bin\.cjs|dist/.*)$' <<<"$files" || true)
@@ -99,7 +99,7 @@ run() { # run <label> <command...>: a consumer app must finish, green, within a 
 for major in 5 4; do
   step "consumers on Express $major"
   cd "$work/express$major"
-  for peer in @node-rs/argon2 better-sqlite3 ioredis rate-limit-redis; do
+  for peer in @node-rs/argon2 @node-rs/bcrypt better-sqlite3 ioredis rate-limit-redis; do
     [ ! -e "node_modules/$peer" ] || fail "the optional peer $peer should not be installed here"
   done
   run "CommonJS, Express $major" node cjs.cjs

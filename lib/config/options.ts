@@ -292,7 +292,7 @@ export interface Options<U = any> {
   loginThrottle?: LoginThrottle;
   /** Largest body the token endpoints read, in bytes. Default `16384`. */
   bodyLimit?: number;
-  /** Where bcrypt runs: worker threads (default: cores - 1, shared by the process) with a cap on pending comparisons (503 beyond it); `false` runs bcryptjs on the main thread. */
+  /** Where bcrypt runs: worker threads (default: one per core, shared by the process; `@node-rs/bcrypt` when installed, else bcryptjs) with a cap on pending comparisons (503 beyond it); `false`: no workers (native bcrypt in libuv's threads, bcryptjs on the main thread). */
   passwordHashing?: HashingPoolOptions | false;
   /** Lowest bcrypt cost a failed login takes: unknown users and wrong passwords against cheaper hashes cost at least this (set it to the highest cost in your table). Default `10`. */
   bcryptRounds?: number;
@@ -312,69 +312,6 @@ export interface Options<U = any> {
    */
   errors?: 'respond' | 'next';
 }
-
-/**
- * The complete list of option keys. Typed as a record over `keyof Options` so that adding an option without
- * listing it here is a compile error, and unknown keys can be reported with a suggestion.
- */
-export const OPTION_KEYS: Record<keyof Required<Options>, true> = {
-  secret: true,
-  algorithm: true,
-  signingKey: true,
-  verifyingKey: true,
-  keys: true,
-  jwksUri: true,
-  audience: true,
-  issuer: true,
-  accessTokenLifetime: true,
-  refreshTokenLifetime: true,
-  slidingTokens: true,
-  slidingTokenLifetime: true,
-  slidingTokenRefreshLifetime: true,
-  authTokenClasses: true,
-  refreshByBearer: true,
-  cookies: true,
-  isAdmin: true,
-  dangerouslyAllowNonExpiringTokens: true,
-  leeway: true,
-  findUserByUsername: true,
-  findUserById: true,
-  verifyCredentials: true,
-  getUserId: true,
-  getPasswordHash: true,
-  isUserActive: true,
-  customClaims: true,
-  loginResponse: true,
-  onLoginSuccess: true,
-  onLoginFailed: true,
-  userIdClaim: true,
-  tokenTypeClaim: true,
-  jtiClaim: true,
-  usernameField: true,
-  authHeaderTypes: true,
-  authHeaderName: true,
-  rotateRefreshTokens: true,
-  blacklistAfterRotation: true,
-  reuseDetection: true,
-  reuseInterval: true,
-  adoptUnknownTokens: true,
-  onTokenReuse: true,
-  store: true,
-  storeTimeoutMs: true,
-  revokeAccessTokens: true,
-  getCredentialsChangedAt: true,
-  maxSessionsPerUser: true,
-  sessionLimitPolicy: true,
-  loginThrottle: true,
-  bodyLimit: true,
-  passwordHashing: true,
-  bcryptRounds: true,
-  clock: true,
-  logger: true,
-  warnings: true,
-  renderError: true,
-  errors: true,
-};
 
 /** What `onTokenReuse` learns: a refresh token that had been rotated came back, so its session was revoked. */
 export interface TokenReuseEvent {

@@ -2,26 +2,17 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config/resolve';
 import { AuthError, ValidationError, methodNotAllowed, type FieldErrors } from '../errors';
 import type { SessionManager } from '../tokens/sessions';
-import { LIFETIME_FIELDS, lifetimeConflict, lifetimeJson, parseLifetime, type Lifetimes } from '../tokens/lifetimes';
+import { lifetimeConflict, lifetimeJson, parseLifetime, type Lifetimes } from '../tokens/lifetimes';
 import { FIELD_MESSAGES, readBody } from './body';
 import { sendJson, type ErrorRenderer } from './respond';
 import { callHost } from './router';
+import { adminLifetimeFields, allowOf, operationOf, optionsBody, routeOf, routePath } from './routes';
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
+/** The lifetimes router's entry of the route table. */
+const ROUTE = routeOf('lifetimes');
 /** The methods of the lifetimes router. */
-export const ADMIN_ALLOW = 'GET, PUT, PATCH, OPTIONS';
-
-/** The path below the mount point, without query string, always ending in `/`. */
-function routePath(url: string): string {
-  const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
-  return path.endsWith('/') ? path : `${path}/`;
-}
-
-/** The lifetimes the router shows and sets, with their wire names: the sliding ones only when sliding tokens are served. */
-export function adminLifetimeFields(config: Pick<Config, 'slidingTokens'>): readonly (typeof LIFETIME_FIELDS)[number][] {
-  return config.slidingTokens ? LIFETIME_FIELDS : LIFETIME_FIELDS.slice(0, 2);
-}
+export const ADMIN_ALLOW = allowOf(ROUTE);
 
 /**
  * The lifetimes router (TuGraph's `get_token_time` / `update_token_time`), mounted by the host, e.g.
@@ -38,6 +29,10 @@ export function createAdminRouter(
   renderError: ErrorRenderer,
 ) {
   const fields = adminLifetimeFields(config);
+  const options = optionsBody(ROUTE);
+  // PUT needs every field, PATCH reads those sent (the table's `required`).
+  const replaceAll = operationOf('lifetimes', 'PUT').body!.required;
+  const replaceSome = operationOf('lifetimes', 'PATCH').body!.required;
   const { logger } = config;
   const log = (message: string) => (logger.info ?? logger.warn).call(logger, `[express-simplejwt] ${message}`);
 
@@ -54,13 +49,13 @@ export function createAdminRouter(
     return out;
   }
 
-  async function update(req: Request, partial: boolean): Promise<Record<string, unknown>> {
+  async function update(req: Request, required: boolean): Promise<Record<string, unknown>> {
     const body = await readBody(req, config.bodyLimit);
     const next = { ...(await sessions.lifetimes.current()) };
     const errors: FieldErrors = {};
     for (const [key, field] of fields) {
       if (!Object.prototype.hasOwnProperty.call(body, field)) {
-        if (!partial) errors[field] = [FIELD_MESSAGES.required];
+        if (required) errors[field] = [FIELD_MESSAGES.required];
         continue;
       }
       const parsed = parseLifetime(body[field], config.allowNonExpiring);
@@ -87,9 +82,9 @@ export function createAdminRouter(
       case 'GET':
         return view(await sessions.lifetimes.current());
       case 'PUT':
-        return update(req, false);
+        return update(req, replaceAll);
       case 'PATCH':
-        return update(req, true);
+        return update(req, replaceSome);
       default:
         throw methodNotAllowed(req.method, ADMIN_ALLOW);
     }
@@ -97,15 +92,7 @@ export function createAdminRouter(
 
   return function adminRouter(req: Request, res: Response, next: NextFunction): void {
     if (routePath(req.url) !== '/') return next();
-    if (req.method === 'OPTIONS') {
-      const body = JSON.stringify({
-        name: 'Token Lifetimes',
-        description: '',
-        renders: ['application/json'],
-        parses: ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'],
-      });
-      return sendJson(res, 200, body, { Allow: ADMIN_ALLOW, ...NO_STORE });
-    }
+    if (req.method === 'OPTIONS') return sendJson(res, 200, options, { Allow: ADMIN_ALLOW, ...NO_STORE });
     // Authentication, then permission, then the method, as DRF orders them.
     requireAuth(req, res, (failed?: unknown) => {
       if (failed !== undefined) return next(failed); // errors: 'next': authentication failed, never run the handler

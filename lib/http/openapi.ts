@@ -5,13 +5,14 @@ import {
   type CsrfFailure,
   NO_ACTIVE_ACCOUNT_FOR_TOKEN,
   TOKEN_MESSAGES,
+  type ErrorCode,
   type TokenMessage,
 } from '../errors';
 import { LIFETIME_MESSAGES, MAX_LIFETIME } from '../tokens/lifetimes';
-import { ADMIN_ALLOW, adminLifetimeFields } from './admin';
 import { TOKEN_CLASS_LABELS } from './authenticate';
 import { FIELD_MESSAGES } from './body';
 import { TOKEN_KEYS } from './router';
+import { ROUTES, allowOf, operationOf, routeOf, type HttpMethod, type Mount, type OperationSpec, type RouteKey, type RouteSpec } from './routes';
 
 /**
  * The OpenAPI 3.1 description of the token endpoints, generated from the resolved configuration: the username
@@ -21,9 +22,9 @@ import { TOKEN_KEYS } from './router';
  * where the text is fixed), taken from the error classes and the router's own constants where it can be, so the
  * document cannot drift from what goes on the wire.
  *
- * Endpoints are described by the path builders in `PATH_BUILDERS` (the token router's) and `ADMIN_PATH_BUILDERS`
- * (the lifetimes router's), one per feature; a feature that adds routes adds a builder that returns its paths, or
- * `undefined` when it is off.
+ * The paths, methods, operation ids, summaries, body fields and the common error answers come from the route table
+ * (`ROUTES` in routes.ts), the one the routers are built from; `DESCRIBERS` adds what each entry's answers look like
+ * for this configuration. An entry the configuration does not serve is left out, as the router leaves it out.
  */
 
 /** A JSON Schema (draft 2020-12, the dialect of OpenAPI 3.1). */
@@ -90,10 +91,10 @@ export type OpenApiSecurityScheme =
   | { type: 'apiKey'; in: 'header' | 'cookie'; name: string; description: string };
 
 /**
- * The OpenAPI 3.1 document `auth.openapi()` returns: plain JSON, ready for `res.json()` or a file.
+ * The OpenAPI 3.1 document `openApiDocument(auth)` returns: plain JSON, ready for `res.json()` or a file.
  *
  * @example
- * const doc: OpenApiDocument = auth.openapi();
+ * const doc: OpenApiDocument = openApiDocument(auth);
  * writeFileSync('openapi.json', JSON.stringify(doc, null, 2));
  */
 export interface OpenApiDocument {
@@ -110,11 +111,11 @@ export interface OpenApiDocument {
 }
 
 /**
- * Options of `auth.openapi()`.
+ * Options of `openApiDocument(auth, options)`.
  *
  * @example
  * app.use('/auth/jwt', auth.router);
- * app.get('/api/schema/', (req, res) => res.json(auth.openapi({ basePath: '/auth/jwt', title: 'Shop API', version: '2.1.0' })));
+ * app.get('/api/schema/', (req, res) => res.json(openApiDocument(auth, { basePath: '/auth/jwt', title: 'Shop API', version: '2.1.0' })));
  */
 export interface OpenApiOptions {
   /** Where the host mounts `auth.router`. Default `'/api/token'` (`''` for the root). */
@@ -143,8 +144,11 @@ export interface OpenApiContext {
   securityScheme(name: string, scheme: OpenApiSecurityScheme): string;
 }
 
-/** Describes one feature's routes, keyed by their path below the mount point (`'/refresh/'`); `undefined` when off. */
-export type PathBuilder = (ctx: OpenApiContext) => Record<string, OpenApiPathItem> | undefined;
+/**
+ * Describes the operations of one entry of the route table, by method, for this configuration: each one the
+ * entry's operation, with its description, security and answers.
+ */
+export type Describer = (ctx: OpenApiContext) => Partial<Record<HttpMethod, OpenApiOperation>>;
 
 const JSON_TYPE = 'application/json';
 const BODY_TYPES = [JSON_TYPE, 'application/x-www-form-urlencoded', 'multipart/form-data'] as const;
@@ -570,11 +574,7 @@ function alternatives(ctx: OpenApiContext, sources: TokenSources): TokenEndpoint
 // Operations
 
 interface TokenEndpointSpec {
-  operationId: string;
-  name: string;
-  summary: string;
   description: string;
-  fields: readonly string[];
   ok: JsonSchema;
   okHeaders?: Record<string, OpenApiHeader>;
   unauthorized: JsonSchema[];
@@ -587,43 +587,59 @@ interface TokenEndpointSpec {
   alternatives?: { field: string; note: string; security: Record<string, string[]>[]; forbidden: JsonSchema[] };
 }
 
-/** A public `POST` token endpoint: a body of string fields in, a JSON object out. */
-function tokenEndpoint(ctx: OpenApiContext, spec: TokenEndpointSpec): OpenApiPathItem {
+/** The table's operation id, summary and body fields for this configuration. */
+function tableOperation(ctx: OpenApiContext, op: OperationSpec) {
+  const summary = typeof op.summary === 'string' ? op.summary : op.summary(ctx.config);
+  return { operationId: op.operationId, summary, fields: op.body?.fields(ctx.config) ?? [] };
+}
+
+/** The answers every endpoint shares that the table lists among an operation's errors: 405, 413, 415, 500. */
+function tableResponses(ctx: OpenApiContext, op: OperationSpec): Record<string, OpenApiRef> {
   const common = commonResponses(ctx);
+  const byCode: Partial<Record<ErrorCode, [string, OpenApiRef]>> = {
+    method_not_allowed: ['405', common.methodNotAllowed],
+    payload_too_large: ['413', common.payloadTooLarge],
+    unsupported_media_type: ['415', common.unsupportedMediaType],
+    internal_error: ['500', common.internalError],
+  };
+  return Object.fromEntries(op.errors.flatMap((code) => (byCode[code] ? [byCode[code]] : [])));
+}
+
+/** A public `POST` token endpoint of the table: a body of string fields in, a JSON object out. */
+function tokenEndpoint(ctx: OpenApiContext, key: RouteKey, spec: TokenEndpointSpec): OpenApiOperation {
+  const common = commonResponses(ctx);
+  const op = operationOf(key, 'POST');
+  const { operationId, summary, fields } = tableOperation(ctx, op);
+  const name = operationId[0]!.toUpperCase() + operationId.slice(1);
   const alt = spec.alternatives;
   const properties: Record<string, JsonSchema> = {};
-  for (const field of spec.fields) {
+  for (const field of fields) {
     properties[field] = { type: 'string', minLength: 1, ...(field === alt?.field ? { description: alt.note } : {}) };
   }
-  const request = ctx.schema(`${spec.name}Request`, {
+  const request = ctx.schema(`${name}Request`, {
     type: 'object',
     description: 'Other fields are ignored. A JSON number is read as its string.',
     properties,
-    required: spec.fields.filter((field) => field !== alt?.field),
+    required: fields.filter((field) => field !== alt?.field),
   });
   const forbidden = [...(spec.forbidden ?? []), ...(alt?.forbidden ?? [])];
   const responses: Record<string, OpenApiResponse | OpenApiRef> = {
     '200': jsonResponse('Success.', spec.ok, { ...noStore, ...spec.okHeaders }),
-    '400': badRequest(ctx, spec.name, spec.fields),
+    '400': badRequest(ctx, name, fields),
     '401': jsonResponse('The credentials or the token were refused.', oneOrMany(spec.unauthorized), wwwAuthenticate),
     ...(forbidden.length > 0 ? { '403': jsonResponse(forbiddenDescription(forbidden, ctx), oneOrMany(forbidden), noStore) } : {}),
     ...spec.extra,
-    '405': common.methodNotAllowed,
-    '413': common.payloadTooLarge,
-    '415': common.unsupportedMediaType,
-    '500': common.internalError,
+    ...tableResponses(ctx, op),
     '503': spec.login ? common.loginUnavailable : common.serviceUnavailable,
   };
   return {
-    post: {
-      operationId: spec.operationId,
-      summary: spec.summary,
-      description: spec.description,
-      tags: ['token'],
-      requestBody: { required: alt === undefined, content: Object.fromEntries(BODY_TYPES.map((type) => [type, { schema: request }])) },
-      security: alt === undefined ? [] : [{}, ...alt.security],
-      responses: sortByStatus(responses),
-    },
+    operationId,
+    summary,
+    description: spec.description,
+    tags: [routeOf(key).tag],
+    requestBody: { required: alt === undefined, content: Object.fromEntries(BODY_TYPES.map((type) => [type, { schema: request }])) },
+    security: alt === undefined ? [] : [{}, ...alt.security],
+    responses: sortByStatus(responses),
   };
 }
 
@@ -637,33 +653,38 @@ function forbiddenDescription(bodies: JsonSchema[], ctx: OpenApiContext): string
   return bodies.map((body) => reasons[String(body.$ref)] ?? 'Refused.').join(' Or: ');
 }
 
-/** An endpoint behind `authenticate()`; with access cookies, the cookie is the alternative (plus CSRF unless `safe`). */
+/**
+ * An endpoint of the table behind `authenticate()`; with access cookies, the cookie is the alternative (plus CSRF
+ * unless the method is safe).
+ */
 function authenticatedOperation(
   ctx: OpenApiContext,
-  spec: Omit<OpenApiOperation, 'security' | 'tags' | 'responses'> & {
+  key: RouteKey,
+  method: HttpMethod,
+  spec: Pick<OpenApiOperation, 'description' | 'parameters' | 'requestBody'> & {
     responses: Record<string, OpenApiResponse | OpenApiRef>;
-    tag: string;
-    safe: boolean;
     forbidden?: JsonSchema[];
-    body?: boolean;
   },
 ): OpenApiOperation {
-  const { tag, safe, forbidden: refused = [], body, responses, ...operation } = spec;
+  const { forbidden: refused = [], responses, ...operation } = spec;
+  const op = operationOf(key, method);
+  const { operationId, summary } = tableOperation(ctx, op);
   const common = commonResponses(ctx);
+  const safe = method === 'GET' || method === 'HEAD';
   const cookie = ctx.config.cookies?.access === true;
   const forbidden = [...refused, ...(cookie && !safe ? [csrfFailed(ctx)] : [])];
   return {
+    operationId,
+    summary,
     ...operation,
-    tags: [tag],
+    tags: [routeOf(key).tag],
     security: [{ [SECURITY_SCHEME]: [] }, ...(cookie ? [cookieCredential(ctx, 'access', !safe)] : [])],
     responses: sortByStatus({
       ...responses,
       '401': unauthenticated(ctx),
       // No Cache-Control promised: `authenticate()` refuses a CSRF failure before the endpoint sets its headers.
       ...(forbidden.length > 0 ? { '403': jsonResponse(forbiddenDescription(forbidden, ctx), oneOrMany(forbidden)) } : {}),
-      '405': common.methodNotAllowed,
-      ...(body ? { '413': common.payloadTooLarge, '415': common.unsupportedMediaType } : {}),
-      '500': common.internalError,
+      ...tableResponses(ctx, op),
       '503': common.serviceUnavailable,
     }),
   };
@@ -733,10 +754,14 @@ function loginNotes(ctx: OpenApiContext, tokens: readonly ('refresh' | 'access' 
   return out;
 }
 
-const obtainPairPath: PathBuilder = (ctx) => {
+/** Whether the table says this entry sets or clears the session cookies, for this configuration. */
+const setsCookiesOf = (ctx: OpenApiContext, key: RouteKey): boolean => routeOf(key).setsCookies?.(ctx.config) === true;
+/** The one body field of an entry that the header or a cookie may stand in for. */
+const tokenField = (ctx: OpenApiContext, key: RouteKey): string => operationOf(key).body!.fields(ctx.config)[0]!;
+
+const obtainPair: Describer = (ctx) => {
   const { config } = ctx;
-  if (!ctx.canSign) return undefined;
-  const { forbidden, extra } = loginRefusals(ctx, ctx.config.cookies !== undefined);
+  const { forbidden, extra } = loginRefusals(ctx, setsCookiesOf(ctx, 'obtainPair'));
   const body = inBody(config);
   const keys = [...(body.refresh ? ['refresh'] : []), ...(body.access ? ['access'] : [])];
   const open = config.loginResponse !== undefined;
@@ -747,12 +772,8 @@ const obtainPairPath: PathBuilder = (ctx) => {
         ? empty(ctx)
         : tokenBody(ctx, 'TokenObtainPairResponse', keys, open);
   return {
-    '/': tokenEndpoint(ctx, {
-      operationId: 'tokenObtainPair',
-      name: 'TokenObtainPair',
-      summary: 'Log in: obtain an access and a refresh token',
+    POST: tokenEndpoint(ctx, 'obtainPair', {
       description: `Checks \`${config.usernameField}\` and \`password\` and answers a token pair (simplejwt's \`TokenObtainPairView\`).${loginNotes(ctx, ['refresh', 'access'])}`,
-      fields: [config.usernameField, 'password'],
       ok,
       ...(config.cookies ? { okHeaders: setCookies(ctx, { refresh: true, access: true }) } : {}),
       unauthorized: [noActiveAccount(ctx)],
@@ -763,9 +784,8 @@ const obtainPairPath: PathBuilder = (ctx) => {
   };
 };
 
-const refreshPath: PathBuilder = (ctx) => {
+const refresh: Describer = (ctx) => {
   const { config } = ctx;
-  if (!ctx.canSign) return undefined;
   const unauthorized: JsonSchema[] = [tokenErrorBody(ctx, 'RefreshTokenError', TOKEN_CHECK_MESSAGES), ...refreshRefusals(ctx)];
   const rotate = config.rotateRefreshTokens;
   const body = inBody(config);
@@ -785,72 +805,61 @@ const refreshPath: PathBuilder = (ctx) => {
   const consumed = rotate && config.blacklistAfterRotation ? ' The presented refresh token is consumed: presenting it again answers `Token is blacklisted`.' : '';
   const cookies = config.cookies ? ` Sets the session cookies again (see \`Set-Cookie\`).${cookieOnly(config, rotate ? ['access', 'refresh'] : ['access'])}` : '';
   return {
-    '/refresh/': tokenEndpoint(ctx, {
-      operationId: 'tokenRefresh',
-      name: 'TokenRefresh',
-      summary: rotate ? 'Refresh: a new access token and a new refresh token' : 'Refresh: a new access token',
+    POST: tokenEndpoint(ctx, 'refresh', {
       description: `Exchanges a refresh token (simplejwt's \`TokenRefreshView\`).${consumed}${cookies}`,
-      fields: ['refresh'],
       ok,
       ...(config.cookies ? { okHeaders: setCookies(ctx, { refresh: true, access: true }) } : {}),
       unauthorized,
-      alternatives: alternatives(ctx, { field: 'refresh', bearer: config.refreshByBearer, cookies: config.cookies ? ['refresh'] : [] }),
+      alternatives: alternatives(ctx, { field: tokenField(ctx, 'refresh'), bearer: config.refreshByBearer, cookies: config.cookies ? ['refresh'] : [] }),
     }),
   };
 };
 
-const verifyPath: PathBuilder = (ctx) => ({
-  '/verify/': tokenEndpoint(ctx, {
-    operationId: 'tokenVerify',
-    name: 'TokenVerify',
-    summary: 'Verify a token of any type',
+const verify: Describer = (ctx) => ({
+  POST: tokenEndpoint(ctx, 'verify', {
     description: "Answers `{}` when the token's signature, claims and revocation state are good (simplejwt's `TokenVerifyView`). The user is not checked.",
-    fields: ['token'],
     ok: empty(ctx),
     unauthorized: [tokenErrorBody(ctx, 'VerifyTokenError', VERIFY_MESSAGES)],
   }),
 });
 
-const blacklistPath: PathBuilder = (ctx) => {
+const blacklist: Describer = (ctx) => {
   const { config } = ctx;
   const sliding = config.slidingTokens;
   const cookies: TokenSources['cookies'] = !config.cookies ? [] : sliding && config.cookies.access ? ['refresh', 'access'] : ['refresh'];
   return {
-    '/blacklist/': tokenEndpoint(ctx, {
-      operationId: 'tokenBlacklist',
-      name: 'TokenBlacklist',
-      summary: 'Log out: revoke a refresh token and its session',
+    POST: tokenEndpoint(ctx, 'blacklist', {
       description:
         `Revokes the refresh token${sliding ? ' (or a sliding token, even past its `exp`)' : ''} and every token of its session (simplejwt's \`TokenBlacklistView\`).` +
         (config.cookies ? ' Expires the session cookies (see `Set-Cookie`).' : ''),
-      fields: ['refresh'],
       ok: empty(ctx),
       ...(config.cookies ? { okHeaders: setCookies(ctx, { refresh: true, access: true, cleared: true }) } : {}),
       unauthorized: [sliding ? tokenErrorBody(ctx, 'SessionTokenError', ALL_TOKEN_MESSAGES) : tokenErrorBody(ctx, 'RefreshTokenError', TOKEN_CHECK_MESSAGES)],
-      alternatives: alternatives(ctx, { field: 'refresh', bearer: false, cookies }),
+      alternatives: alternatives(ctx, { field: tokenField(ctx, 'blacklist'), bearer: false, cookies }),
     }),
   };
 };
 
-const slidingPaths: PathBuilder = (ctx) => {
-  const { config } = ctx;
-  if (!config.slidingTokens || !ctx.canSign) return undefined;
-  const { forbidden, extra } = loginRefusals(ctx, ctx.config.cookies?.access === true);
-  const cookie = config.cookies?.access === true;
+/** What both sliding endpoints answer: the token in the body (or `{}` when it only goes into its cookie). */
+function slidingAnswer(ctx: OpenApiContext) {
+  const cookie = ctx.config.cookies?.access === true;
   // Without access cookies the sliding token has nowhere else to go: it is always in the body.
-  const keys = !cookie || inBody(config).access ? ['token'] : [];
-  const open = config.loginResponse !== undefined;
+  const keys = !cookie || inBody(ctx.config).access ? ['token'] : [];
   const sliding = keys.length === 1 ? tokenBody(ctx, 'SlidingToken', keys, false) : empty(ctx);
   const headers = cookie ? { okHeaders: setCookies(ctx, { refresh: false, access: true }) } : {};
+  return { cookie, keys, sliding, headers };
+}
+
+const obtainSliding: Describer = (ctx) => {
+  const { config } = ctx;
+  const { forbidden, extra } = loginRefusals(ctx, setsCookiesOf(ctx, 'obtainSliding'));
+  const { keys, sliding, headers } = slidingAnswer(ctx);
+  const open = config.loginResponse !== undefined;
   return {
-    '/sliding/': tokenEndpoint(ctx, {
-      operationId: 'tokenObtainSliding',
-      name: 'TokenObtainSliding',
-      summary: 'Log in: obtain a sliding token',
+    POST: tokenEndpoint(ctx, 'obtainSliding', {
       description:
         `Checks \`${config.usernameField}\` and \`password\` and answers one sliding token (simplejwt's \`TokenObtainSlidingView\`): ` +
         `it authenticates until its \`exp\` and can be refreshed until its \`refresh_exp\`.${loginNotes(ctx, ['token'])}`,
-      fields: [config.usernameField, 'password'],
       ok: open ? tokenBody(ctx, 'TokenObtainSlidingResponse', keys, true) : sliding,
       ...headers,
       unauthorized: [noActiveAccount(ctx)],
@@ -858,27 +867,31 @@ const slidingPaths: PathBuilder = (ctx) => {
       extra,
       login: true,
     }),
-    '/sliding/refresh/': tokenEndpoint(ctx, {
-      operationId: 'tokenRefreshSliding',
-      name: 'TokenRefreshSliding',
-      summary: 'Refresh a sliding token',
+  };
+};
+
+const refreshSliding: Describer = (ctx) => {
+  const { config } = ctx;
+  const { cookie, sliding, headers } = slidingAnswer(ctx);
+  return {
+    POST: tokenEndpoint(ctx, 'refreshSliding', {
       description:
         "Answers the same token (same `jti`, same `refresh_exp`) with a new `iat` and `exp`, capped at `refresh_exp` (simplejwt's `TokenRefreshSlidingView`). " +
         `The token may be past its \`exp\`; past its \`refresh_exp\` it answers \`${TOKEN_MESSAGES.refreshExpired}\`.` +
         (cookie ? ` Sets the cookies again (see \`Set-Cookie\`).${cookieOnly(config, ['token'])}` : ''),
-      fields: ['token'],
       ok: sliding,
       ...headers,
       unauthorized: [tokenErrorBody(ctx, 'SessionTokenError', ALL_TOKEN_MESSAGES), ...refreshRefusals(ctx)],
-      alternatives: alternatives(ctx, { field: 'token', bearer: config.refreshByBearer, cookies: cookie ? ['access'] : [] }),
+      alternatives: alternatives(ctx, { field: tokenField(ctx, 'refreshSliding'), bearer: config.refreshByBearer, cookies: cookie ? ['access'] : [] }),
     }),
   };
 };
 
-const sessionsPaths: PathBuilder = (ctx) => {
+/** A live session as `GET /sessions/` lists it. */
+function sessionSchema(ctx: OpenApiContext): OpenApiRef {
   const nullableText = { type: ['string', 'null'] };
   const time = { type: 'string', format: 'date-time' };
-  const session = ctx.schema(
+  return ctx.schema(
     'Session',
     exactObject(
       {
@@ -892,51 +905,40 @@ const sessionsPaths: PathBuilder = (ctx) => {
       'A live session (a login and its refreshes).',
     ),
   );
-  const noContent: OpenApiResponse = { description: 'Done.', headers: noStore };
+}
+
+const noContent: OpenApiResponse = { description: 'Done.', headers: noStore };
+
+const sessions: Describer = (ctx) => {
+  const session = sessionSchema(ctx);
   return {
-    '/sessions/': {
-      get: authenticatedOperation(ctx, {
-        operationId: 'sessionsList',
-        summary: "List the caller's live sessions",
-        tag: 'sessions',
-        safe: true,
-        responses: { '200': jsonResponse('Oldest first.', { type: 'array', items: session }, noStore) },
-      }),
-      delete: authenticatedOperation(ctx, {
-        operationId: 'sessionsDeleteAll',
-        summary: 'Log out everywhere',
-        description: "Ends every session of the caller's and revokes every token issued to them until now.",
-        tag: 'sessions',
-        safe: false,
-        responses: { '204': noContent },
-      }),
-    },
-    '/sessions/{id}/': {
-      delete: authenticatedOperation(ctx, {
-        operationId: 'sessionsDelete',
-        summary: 'End one session',
-        parameters: [{ name: 'id', in: 'path', required: true, description: 'A session id from the list.', schema: { type: 'string', pattern: '^[0-9a-f]{32}$' } }],
-        tag: 'sessions',
-        safe: false,
-        responses: {
-          '204': noContent,
-          '404': jsonResponse("The caller has no such live session.", ctx.schema('NotFound', exactBody(new AuthError('not_found')))),
-        },
-      }),
-    },
+    GET: authenticatedOperation(ctx, 'sessions', 'GET', {
+      responses: { '200': jsonResponse('Oldest first.', { type: 'array', items: session }, noStore) },
+    }),
+    DELETE: authenticatedOperation(ctx, 'sessions', 'DELETE', {
+      description: "Ends every session of the caller's and revokes every token issued to them until now.",
+      responses: { '204': noContent },
+    }),
   };
 };
 
-/**
- * Every feature's path builder, in document order. To describe new routes, add a builder here that returns its
- * paths (relative to the mount point), or `undefined` when the configuration turns the feature off.
- */
-export const PATH_BUILDERS: readonly PathBuilder[] = [obtainPairPath, refreshPath, verifyPath, blacklistPath, slidingPaths, sessionsPaths];
+const session: Describer = (ctx) => {
+  sessionSchema(ctx);
+  return {
+    DELETE: authenticatedOperation(ctx, 'session', 'DELETE', {
+      parameters: [{ name: 'id', in: 'path', required: true, description: 'A session id from the list.', schema: { type: 'string', pattern: '^[0-9a-f]{32}$' } }],
+      responses: {
+        '204': noContent,
+        '404': jsonResponse("The caller has no such live session.", ctx.schema('NotFound', exactBody(new AuthError('not_found')))),
+      },
+    }),
+  };
+};
 
 /** The lifetimes router (`auth.adminRouter`): `GET`, `PUT` and `PATCH` at its mount point. */
-const adminLifetimesPath: PathBuilder = (ctx) => {
+const tokenLifetimes: Describer = (ctx) => {
   const { config } = ctx;
-  const fields = adminLifetimeFields(config).map(([, field]) => field);
+  const fields = operationOf('lifetimes', 'PUT').body!.fields(config);
   const never = config.allowNonExpiring;
   const seconds: JsonSchema = never
     ? { type: ['integer', 'null'], minimum: 1, maximum: MAX_LIFETIME, description: 'Seconds; `null`: tokens of this kind never expire.' }
@@ -963,7 +965,9 @@ const adminLifetimesPath: PathBuilder = (ctx) => {
       ...(never ? [{ type: 'null', description: 'Never expires.' }] : []),
     ],
   };
-  const requestBody = (name: string, required: readonly string[]) => {
+  const requestBody = (method: HttpMethod) => {
+    const name = method === 'PUT' ? 'TokenLifetimesPut' : 'TokenLifetimesPatch';
+    const required = operationOf('lifetimes', method).body!.required ? fields : [];
     const properties: Record<string, JsonSchema> = {};
     for (const field of fields) properties[field] = value;
     const schema = ctx.schema(name, { type: 'object', description: 'Other fields are ignored.', properties, required: [...required] });
@@ -985,46 +989,43 @@ const adminLifetimesPath: PathBuilder = (ctx) => {
     ? 'Needs an access token whose user `isAdmin` accepts; other users get 403.'
     : 'No `isAdmin` is configured, so every caller gets 403.';
   const ok = jsonResponse('The lifetimes now in force.', lifetimes, noStore);
-  const change = `Takes effect from the next token any server issues; tokens already issued keep theirs. ${who} Methods: \`${ADMIN_ALLOW}\`.`;
+  const change = `Takes effect from the next token any server issues; tokens already issued keep theirs. ${who} Methods: \`${allowOf(routeOf('lifetimes'))}\`.`;
   return {
-    '/': {
-      get: authenticatedOperation(ctx, {
-        operationId: 'tokenLifetimesGet',
-        summary: 'Show the token lifetimes',
-        description: `The lifetimes new tokens get (TuGraph's \`get_token_time\`). ${who}`,
-        tag: 'admin',
-        safe: true,
-        forbidden: denied,
-        responses: { '200': ok },
-      }),
-      put: authenticatedOperation(ctx, {
-        operationId: 'tokenLifetimesPut',
-        summary: 'Replace the token lifetimes',
-        description: `Every lifetime is required (TuGraph's \`update_token_time\`). ${change}`,
-        tag: 'admin',
-        safe: false,
-        forbidden: denied,
-        body: true,
-        requestBody: requestBody('TokenLifetimesPut', fields),
-        responses: { '200': ok, '400': badRequest },
-      }),
-      patch: authenticatedOperation(ctx, {
-        operationId: 'tokenLifetimesPatch',
-        summary: 'Change some token lifetimes',
-        description: `Only the lifetimes sent change. ${change}`,
-        tag: 'admin',
-        safe: false,
-        forbidden: denied,
-        body: true,
-        requestBody: requestBody('TokenLifetimesPatch', []),
-        responses: { '200': ok, '400': badRequest },
-      }),
-    },
+    GET: authenticatedOperation(ctx, 'lifetimes', 'GET', {
+      description: `The lifetimes new tokens get (TuGraph's \`get_token_time\`). ${who}`,
+      forbidden: denied,
+      responses: { '200': ok },
+    }),
+    PUT: authenticatedOperation(ctx, 'lifetimes', 'PUT', {
+      description: `Every lifetime is required (TuGraph's \`update_token_time\`). ${change}`,
+      forbidden: denied,
+      requestBody: requestBody('PUT'),
+      responses: { '200': ok, '400': badRequest },
+    }),
+    PATCH: authenticatedOperation(ctx, 'lifetimes', 'PATCH', {
+      description: `Only the lifetimes sent change. ${change}`,
+      forbidden: denied,
+      requestBody: requestBody('PATCH'),
+      responses: { '200': ok, '400': badRequest },
+    }),
   };
 };
 
-/** The lifetimes router's builders, below `adminPath`; documented only when `openapi({ adminPath })` says where it is. */
-export const ADMIN_PATH_BUILDERS: readonly PathBuilder[] = [adminLifetimesPath];
+/**
+ * What each entry of the route table answers, for this configuration. A new entry in the table needs its
+ * describer here (the compiler says so), with exactly the table's methods (the generator checks).
+ */
+const DESCRIBERS: Record<Exclude<RouteKey, 'jwks'>, Describer> = {
+  obtainPair,
+  refresh,
+  verify,
+  blacklist,
+  obtainSliding,
+  refreshSliding,
+  sessions,
+  session,
+  lifetimes: tokenLifetimes,
+};
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -1050,11 +1051,11 @@ function mountPath(value: unknown, root: boolean): string | undefined {
 
 function checkOpenApiOptions(options: OpenApiOptions | undefined): CheckedOptions {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new TypeError('openapi() takes an options object such as { basePath: \'/api/token\' }');
+    throw new TypeError('openApiDocument(auth, options) takes an options object such as { basePath: \'/api/token\' }');
   }
   const known = ['basePath', 'title', 'version', 'adminPath'];
   for (const key of Object.keys(options ?? {})) {
-    if (!known.includes(key)) throw new TypeError(`Unknown openapi() option "${key}"; known: ${known.map((k) => `"${k}"`).join(', ')}`);
+    if (!known.includes(key)) throw new TypeError(`Unknown openApiDocument() option "${key}"; known: ${known.map((k) => `"${k}"`).join(', ')}`);
   }
   const basePath = mountPath(options?.basePath ?? '/api/token', true);
   if (basePath === undefined) {
@@ -1069,6 +1070,19 @@ function checkOpenApiOptions(options: OpenApiOptions | undefined): CheckedOption
     if (value !== undefined && (typeof value !== 'string' || value === '')) throw new TypeError(`"${name}" must be a non-empty string`);
   }
   return { basePath, title: options?.title ?? 'Token API', version: options?.version ?? '1.0.0', adminPath };
+}
+
+/** An entry's path item: exactly its methods in the table, each described. */
+function pathItem(route: RouteSpec, described: Partial<Record<HttpMethod, OpenApiOperation>>): OpenApiPathItem {
+  const item: Record<string, OpenApiOperation> = {};
+  for (const { method } of route.operations) {
+    const operation = described[method];
+    if (operation === undefined) throw new Error(`openapi: ${method} ${route.path} is in the route table but not described`);
+    item[method.toLowerCase()] = operation;
+  }
+  const extra = Object.keys(described).filter((method) => !route.operations.some((op) => op.method === method));
+  if (extra.length > 0) throw new Error(`openapi: ${extra.join(', ')} ${route.path} is described but not in the route table`);
+  return item;
 }
 
 /**
@@ -1097,12 +1111,11 @@ export function createOpenApiDocument(config: Config, options?: OpenApiOptions):
   };
   ctx.securityScheme(SECURITY_SCHEME, headerScheme(config, 'An access token'));
   const paths: Record<string, OpenApiPathItem> = {};
-  const mounts: [string, readonly PathBuilder[]][] = [[basePath, PATH_BUILDERS]];
-  if (adminPath !== undefined) mounts.push([adminPath, ADMIN_PATH_BUILDERS]);
-  for (const [mount, builders] of mounts) {
-    for (const build of builders) {
-      for (const [path, item] of Object.entries(build(ctx) ?? {})) paths[`${mount}${path}`] = item;
-    }
+  const mounts: Partial<Record<Mount, string>> = { token: basePath, admin: adminPath };
+  for (const route of ROUTES) {
+    const mount = mounts[route.mount];
+    if (mount === undefined || route.key === 'jwks' || !(route.when?.(config) ?? true) || (route.issues && !ctx.canSign)) continue;
+    paths[`${mount}${route.path}`] = pathItem(route, DESCRIBERS[route.key](ctx));
   }
   const rotation = config.rotateRefreshTokens ? 'on' : 'off';
   const features = [

@@ -12,6 +12,7 @@ import type { TokenService } from '../tokens/service';
 import { readBody, stringFields, type Body } from './body';
 import { describeError, sendJson, type ErrorRenderer } from './respond';
 import type { LoginAttempt, LoginLimiter } from './throttle';
+import { allowOf, bodyFields, optionsBody, routePath, routesOf, type HttpMethod, type RouteKey, type RouteSpec } from './routes';
 
 /** Headers on every answer of the token endpoints: tokens must not be cached (RFC 6749 §5.1). */
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
@@ -19,17 +20,15 @@ const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
 /** A token endpoint: the request in, the 200 body out (`undefined`: 204 No Content). */
 type Endpoint = (req: Request, res: Response) => Promise<Record<string, unknown> | unknown[] | undefined>;
 
-/** A route: its methods and handlers; `authenticated` routes run `authenticate()` first. */
+/** A mounted entry of the route table: its handlers by method, its `Allow` header, its cookie check resolved. */
 interface Route {
-  name: string;
-  methods: Partial<Record<'POST' | 'GET' | 'DELETE', Endpoint>>;
+  spec: RouteSpec;
+  methods: Partial<Record<HttpMethod, Endpoint>>;
   allow: string;
-  authenticated?: boolean;
+  options: string;
   /** Sets or clears the session cookies: cross-site requests are refused first (`checkSameSite`). */
-  setsCookies?: boolean;
+  setsCookies: boolean;
 }
-
-const SESSION_PATH = /^\/sessions\/([0-9a-f]{32})\/$/;
 
 /** Keys of the login answers that `loginResponse()` may not override. */
 export const TOKEN_KEYS: ReadonlySet<string> = new Set(['refresh', 'access', 'token']);
@@ -67,13 +66,6 @@ export async function callHost<T>(fn: () => T | Promise<T>): Promise<T> {
   }
 }
 
-/** The path below the mount point, without query string, always ending in `/`. */
-function routePath(url: string): string {
-  const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
-  return path.endsWith('/') ? path : `${path}/`;
-}
-
 /** A user whose password checked out, with the credentials version read before the check (undefined without the hook). */
 interface Credentials {
   user: unknown;
@@ -98,6 +90,12 @@ export function createTokenRouter(
   const refreshInBody = !cookies || cookies.config.refreshInBody;
   const accessInBody = !cookies || cookies.config.accessInBody;
   const accessCookie = cookies?.config.access === true;
+  // The body fields, from the route table (`stringFields` validates them as DRF's `CharField`).
+  const loginFields = bodyFields(config, 'obtainPair');
+  const [refreshField] = bodyFields(config, 'refresh') as ['refresh'];
+  const [slidingField] = bodyFields(config, 'refreshSliding') as ['token'];
+  const [blacklistField] = bodyFields(config, 'blacklist') as ['refresh'];
+  const verifyFields = bodyFields(config, 'verify');
 
   /** The user's claims; `credentials` is the credentials version read when the password was checked (see `CREDENTIALS_CLAIM`). */
   async function userClaimsOf(user: unknown, credentials: number | null | undefined): Promise<Record<string, unknown>> {
@@ -180,7 +178,7 @@ export function createTokenRouter(
    * Only that error counts against the limiter.
    */
   async function logIn(req: Request, res: Response, body: Body): Promise<Credentials & { username: string }> {
-    const fields = stringFields(body, [usernameField, 'password']);
+    const fields = stringFields(body, loginFields);
     const username = fields[usernameField]!;
     let attempt: LoginAttempt | undefined;
     if (limiter) {
@@ -272,7 +270,7 @@ export function createTokenRouter(
 
   const refresh: Endpoint = async (req, res) => {
     const body = await readBody(req, bodyLimit);
-    const { token } = sessionCredential(req, body, 'refresh', cookies && (() => cookies.readRefresh(req)), config.refreshByBearer);
+    const { token } = sessionCredential(req, body, refreshField, cookies && (() => cookies.readRefresh(req)), config.refreshByBearer);
     // Revocation is checked by the session step itself, atomically with the rotation (or reuse) it decides.
     const claims = await tokens.verifier.verifyLive(token, ['refresh'], false);
     const current = await sessions.lifetimes.current();
@@ -292,7 +290,7 @@ export function createTokenRouter(
   const refreshSliding: Endpoint = async (req, res) => {
     const body = await readBody(req, bodyLimit);
     const cookie = accessCookie ? () => cookies!.readAccess(req) : undefined;
-    const { token } = sessionCredential(req, body, 'token', cookie, config.refreshByBearer);
+    const { token } = sessionCredential(req, body, slidingField, cookie, config.refreshByBearer);
     const claims = await tokens.verifier.verifyLive(token, ['sliding'], false);
     const slid = await sessions.slide(claims, req, (await sessions.lifetimes.current()).sliding);
     return slidingAnswer(req, res, slid);
@@ -302,7 +300,7 @@ export function createTokenRouter(
   const blacklist: Endpoint = async (req, res) => {
     const body = await readBody(req, bodyLimit);
     const cookie = cookies && (() => cookies.readRefresh(req) ?? (config.slidingTokens ? cookies.readAccess(req) : undefined));
-    const { token } = sessionCredential(req, body, 'refresh', cookie, false);
+    const { token } = sessionCredential(req, body, blacklistField, cookie, false);
     const claims = await tokens.verifier.verifySession(token, config.slidingTokens ? ['refresh', 'sliding'] : ['refresh']);
     await sessions.logout(claims);
     cookies?.clear(req, res);
@@ -321,32 +319,39 @@ export function createTokenRouter(
   };
 
   const endOneSession: Endpoint = async (req) => {
-    const id = SESSION_PATH.exec(routePath(req.url))![1]!;
+    const id = sessionPath.exec(routePath(req.url))![1]!;
     if (!(await sessions.endSession(callerId(req), id))) throw new AuthError('not_found');
     return undefined;
   };
 
   const verify: Endpoint = async (req) => {
-    const { token } = stringFields(await readBody(req, bodyLimit), ['token']);
-    await tokens.verifier.verify(token!, null);
+    const fields = stringFields(await readBody(req, bodyLimit), verifyFields);
+    await tokens.verifier.verify(fields[verifyFields[0]!]!, null);
     return {};
   };
 
-  const post = (name: string, handle: Endpoint, setsCookies = false): Route => ({ name, methods: { POST: handle }, allow: 'POST, OPTIONS', setsCookies });
-  const routes = new Map<string, Route>([
-    ['/', post('Token Obtain Pair', obtainPair, cookies !== undefined)],
-    ['/refresh/', post('Token Refresh', refresh, cookies !== undefined)],
-    ['/verify/', post('Token Verify', verify)],
-    ['/blacklist/', post('Token Blacklist', blacklist, cookies !== undefined)],
-    ...(config.slidingTokens
-      ? ([
-          ['/sliding/', post('Token Obtain Sliding', obtainSliding, accessCookie)],
-          ['/sliding/refresh/', post('Token Refresh Sliding', refreshSliding, accessCookie)],
-        ] as const)
-      : []),
-    ['/sessions/', { name: 'Sessions', methods: { GET: listSessions, DELETE: endAllSessions }, allow: 'GET, DELETE, OPTIONS', authenticated: true }],
-  ]);
-  const oneSession: Route = { name: 'Session', methods: { DELETE: endOneSession }, allow: 'DELETE, OPTIONS', authenticated: true };
+  const handlers: Record<Exclude<RouteKey, 'lifetimes' | 'jwks'>, Partial<Record<HttpMethod, Endpoint>>> = {
+    obtainPair: { POST: obtainPair },
+    refresh: { POST: refresh },
+    verify: { POST: verify },
+    blacklist: { POST: blacklist },
+    obtainSliding: { POST: obtainSliding },
+    refreshSliding: { POST: refreshSliding },
+    sessions: { GET: listSessions, DELETE: endAllSessions },
+    session: { DELETE: endOneSession },
+  };
+  // The token router's entries of the route table this configuration serves: fixed paths by path, the rest by pattern.
+  const routes = new Map<string, Route>();
+  const patterned: Route[] = [];
+  for (const spec of routesOf(config, 'token')) {
+    const own = handlers[spec.key as keyof typeof handlers];
+    const methods: Route['methods'] = {};
+    for (const op of spec.operations) methods[op.method] = own[op.method];
+    const route: Route = { spec, methods, allow: allowOf(spec), options: optionsBody(spec), setsCookies: cookies !== undefined && spec.setsCookies?.(config) === true };
+    if (spec.pattern) patterned.push(route);
+    else routes.set(spec.path, route);
+  }
+  const sessionPath = patterned.find((route) => route.spec.key === 'session')!.spec.pattern!;
 
   function run(route: Route, handle: Endpoint, req: Request, res: Response, next: NextFunction): void {
     handle(req, res).then(
@@ -363,19 +368,11 @@ export function createTokenRouter(
 
   function tokenRouter(req: Request, res: Response, next: NextFunction): void {
     const path = routePath(req.url);
-    const route = routes.get(path) ?? (SESSION_PATH.test(path) ? oneSession : undefined);
+    const route = routes.get(path) ?? patterned.find((candidate) => candidate.spec.pattern!.test(path));
     if (route === undefined) return next();
-    if (req.method === 'OPTIONS') {
-      const body = JSON.stringify({
-        name: route.name,
-        description: '',
-        renders: ['application/json'],
-        parses: ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'],
-      });
-      return sendJson(res, 200, body, { Allow: route.allow, ...NO_STORE });
-    }
-    const handle = route.methods[req.method as 'POST'];
-    if (route.authenticated) {
+    if (req.method === 'OPTIONS') return sendJson(res, 200, route.options, { Allow: route.allow, ...NO_STORE });
+    const handle = route.methods[req.method as HttpMethod];
+    if (route.spec.authenticated) {
       // Authentication runs before method handling, as in DRF.
       requireAuth(req, res, (failed?: unknown) => {
         if (failed !== undefined) return next(failed); // errors: 'next': authentication failed, never run the handler

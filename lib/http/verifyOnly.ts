@@ -1,16 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AuthError } from '../errors';
 import type { ErrorRenderer } from './respond';
+import { ROUTES, routePath } from './routes';
 
-/** The endpoints that issue tokens, below the router's mount point. */
-const ISSUING_PATHS: ReadonlySet<string> = new Set(['/', '/refresh/', '/sliding/', '/sliding/refresh/']);
-
-/** The path below the mount point, without query string, always ending in `/` (as the token router reads it). */
-function routePath(url: string): string {
-  const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
-  return path.endsWith('/') ? path : `${path}/`;
-}
+/** The endpoints that issue tokens, below the router's mount point (the route table's `issues`). */
+const ISSUING_PATHS: ReadonlySet<string> = new Set(ROUTES.filter((route) => route.mount === 'token' && route.issues).map((route) => route.path));
 
 /**
  * Wraps the token router of a verify-only kit (a public key or a remote JWKS, no signing key): login and refresh

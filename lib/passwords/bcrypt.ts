@@ -1,4 +1,3 @@
-import bcrypt from 'bcryptjs';
 import {
   BCRYPT_MAX_BYTES,
   costOf,
@@ -9,14 +8,16 @@ import {
   verifyStoredHash,
   type StoredHash,
 } from './django';
+import { bcryptBackend } from './native';
 import type { BcryptCompare } from './pool';
 
 /** bcrypt reads at most this many bytes of a password; the rest would be silently ignored. */
 export { BCRYPT_MAX_BYTES };
 
 /**
- * Hashes a password with bcrypt (bcryptjs, async). Passwords longer than 72 bytes are refused rather than
- * truncated, so two passwords that share their first 72 bytes never share a hash.
+ * Hashes a password with bcrypt (`$2b$`, async: `@node-rs/bcrypt` in libuv's threads when it is installed, else
+ * bcryptjs). Passwords longer than 72 bytes are refused rather than truncated, so two passwords that share their
+ * first 72 bytes never share a hash.
  *
  * @example
  * const hash = await hashPassword('correct horse battery staple');
@@ -28,7 +29,7 @@ export async function hashPassword(password: string, rounds = 12): Promise<strin
   if (Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES) {
     throw new TypeError(`passwords longer than ${BCRYPT_MAX_BYTES} bytes are refused: bcrypt would ignore the rest`);
   }
-  return bcrypt.hash(password, rounds);
+  return bcryptBackend().hash(password, rounds);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcryptjs';
+import { bcryptBackend } from './native';
 import type { BcryptCompare } from './pool';
 import type * as Argon2 from '@node-rs/argon2';
 
@@ -98,9 +99,10 @@ function pbkdf2Async(password: string, salt: string, iterations: number, bytes: 
 
 /**
  * Checks `password` against a parsed hash. Every scheme costs what the hash says, whether or not it matches:
- * PBKDF2 compares in constant time, bcryptjs and argon2 compare their own way.
+ * PBKDF2 compares in constant time, bcrypt and argon2 compare their own way. Without `compare`, bcrypt is
+ * `bcryptBackend()`'s: native when installed.
  */
-export async function verifyStoredHash(password: string, stored: StoredHash, compare: BcryptCompare = bcrypt.compare): Promise<boolean> {
+export async function verifyStoredHash(password: string, stored: StoredHash, compare: BcryptCompare = bcryptBackend().compare): Promise<boolean> {
   switch (stored.scheme) {
     case 'pbkdf2': {
       const digest = stored.algorithm === 'pbkdf2_sha256' ? 'sha256' : 'sha1';
@@ -120,12 +122,6 @@ export async function verifyStoredHash(password: string, stored: StoredHash, com
     case 'argon2':
       return loadArgon2().verify(stored.phc, password);
   }
-}
-
-const BCRYPT_ALPHABET = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-function randomBcryptChars(length: number): string {
-  return Array.from(randomBytes(length), (byte) => BCRYPT_ALPHABET[byte & 63]).join('');
 }
 
 /** A key naming what checking against `stored` costs: equal keys, equal work. */
@@ -149,7 +145,9 @@ export function dummyLike(stored: StoredHash): StoredHash {
     case 'pbkdf2':
       return { ...stored, salt: randomBytes(16).toString('base64url'), hash: randomBytes(stored.hash.length) };
     case 'bcrypt': {
-      const bcryptHash = `${bcrypt.genSaltSync(stored.rounds)}${randomBcryptChars(31)}`;
+      // A digest of 23 random bytes in bcrypt's base64, canonical: @node-rs/bcrypt answers `false` at once, with no
+      // hashing at all, for a digest whose last character has unused bits set (3 random characters in 4 do).
+      const bcryptHash = `${bcrypt.genSaltSync(stored.rounds)}${bcrypt.encodeBase64(Array.from(randomBytes(23)), 23)}`;
       return { ...stored, bcryptHash };
     }
     case 'argon2': {

@@ -1,30 +1,41 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import bcrypt from 'bcryptjs';
 import { AuthError } from '../errors';
+import { bcryptBackend, type BcryptImplementation } from './native';
 
 /** Compares a password with a bcrypt hash; resolves whether they match. */
 export type BcryptCompare = (password: string, hash: string) => Promise<boolean>;
 
 /** Options of the hashing pool (the `passwordHashing` option). */
 export interface HashingPoolOptions {
-  /** Worker threads doing bcrypt; `0` runs bcryptjs on the main thread. Default: cores - 1, at least 1. */
+  /** Worker threads doing bcrypt; `0` compares without workers (native: libuv's threads; bcryptjs: the main thread). Default: one per core. */
   threads?: number;
   /** Comparisons running or waiting at once; beyond it a login answers 503 `server_busy` at once. Default `max(16, threads * 16)`. */
   maxPending?: number;
+  /** Which bcrypt: `'auto'` (`@node-rs/bcrypt` when installed, else bcryptjs), `'native'` (required) or `'bcryptjs'`. Default `'auto'`. */
+  bcrypt?: 'auto' | BcryptImplementation;
+  /**
+   * Linux only: how much lower than the main thread the workers run, as a nice value from 0 to 19 (per thread on
+   * Linux). Higher lets requests that need no password overtake a login storm, but also lets every other
+   * process on the machine starve the logins. Default `0`.
+   */
+  nice?: number;
 }
 
-/** The worker: bcryptjs's synchronous compare, off the main thread. The path is resolved here, once. */
-function workerSource(): string {
-  return `
-const { parentPort } = require('node:worker_threads');
-const bcrypt = require(${JSON.stringify(require.resolve('bcryptjs'))});
+/**
+ * The worker: a synchronous compare (bcryptjs's `compareSync` or the native `verifySync`), off the main thread,
+ * at a lower priority when `nice` asks (Linux only: elsewhere a thread cannot lower its own priority alone).
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+if (workerData.nice > 0) { try { require('node:os').setPriority(0, workerData.nice); } catch {} }
+const lib = require(workerData.modulePath);
+const compareSync = workerData.native ? lib.verifySync : lib.compareSync;
 parentPort.on('message', ({ id, password, hash }) => {
   let ok = false;
-  try { ok = bcrypt.compareSync(password, hash); } catch { ok = false; }
+  try { ok = compareSync(password, hash) === true; } catch { ok = false; }
   parentPort.postMessage({ id, ok });
 });`;
-}
 
 interface Job {
   id: number;
@@ -34,14 +45,21 @@ interface Job {
 }
 
 /**
- * bcrypt in a small pool of worker threads. bcryptjs is pure JavaScript: its async compare still runs on the main
- * thread (in slices), so a burst of logins starves every other request. Here the event loop only posts messages;
- * and when `maxPending` comparisons are already running or queued, a new one is refused at once with
- * 503 `server_busy` (`Retry-After: 1`) instead of queueing without bound.
- * Workers start on first use and are unref'ed: they never keep the process alive.
+ * bcrypt in a pool of worker threads, one per core by default, with `@node-rs/bcrypt` when it is installed (see
+ * `bcryptBackend`). bcryptjs is pure JavaScript: its async compare still runs on the main thread (in slices), so a
+ * burst of logins would starve every other request; native code would run in libuv's four threads, shared with
+ * file and DNS work. Here the event loop only posts messages, and hashing takes every core. When `maxPending` comparisons are
+ * already running or queued, a new one is refused at once with 503 `server_busy`
+ * (`Retry-After: 1`) instead of queueing without bound. Workers start on first use and are unref'ed: they never
+ * keep the process alive.
+ *
+ * @example
+ * const pool = createHashingPool({ threads: 2, bcrypt: 'auto' });
+ * const ok = await pool.compare(password, user.passwordHash);
  */
 export function createHashingPool(options: HashingPoolOptions = {}) {
-  const threads = options.threads ?? Math.max(1, availableParallelism() - 1);
+  const backend = bcryptBackend(options.bcrypt);
+  const threads = options.threads ?? availableParallelism();
   const maxPending = options.maxPending ?? Math.max(16, threads * 16);
   const workers: { worker: Worker; busy: Job | undefined }[] = [];
   const queue: Job[] = [];
@@ -49,9 +67,11 @@ export function createHashingPool(options: HashingPoolOptions = {}) {
   let nextId = 1;
   let pending = 0;
 
+  const workerData = { modulePath: backend.modulePath, native: backend.implementation === 'native', nice: process.platform === 'linux' ? (options.nice ?? 0) : 0 };
+
   function start(): void {
     for (let i = 0; i < threads; i++) {
-      const slot: { worker: Worker; busy: Job | undefined } = { worker: new Worker(workerSource(), { eval: true }), busy: undefined };
+      const slot: { worker: Worker; busy: Job | undefined } = { worker: new Worker(WORKER_SOURCE, { eval: true, workerData }), busy: undefined };
       slot.worker.on('message', ({ id, ok }: { id: number; ok: boolean }) => {
         const job = running.get(id);
         running.delete(id);
@@ -96,7 +116,7 @@ export function createHashingPool(options: HashingPoolOptions = {}) {
     if (pending >= maxPending) return Promise.reject(new AuthError('server_busy'));
     pending++;
     if (threads === 0) {
-      return bcrypt.compare(password, hash).then(
+      return backend.compare(password, hash).then(
         (ok) => {
           pending--;
           return ok;
@@ -125,7 +145,14 @@ export function createHashingPool(options: HashingPoolOptions = {}) {
     return pending < maxPending;
   }
 
-  return { compare, close, hasCapacity, threads, maxPending };
+  /** Says which bcrypt runs where, for the start-up log. */
+  function describe(): string {
+    const where = threads > 0 ? `${threads} worker thread${threads === 1 ? '' : 's'}` : backend.implementation === 'native' ? "libuv's thread pool" : 'the main thread';
+    const what = backend.implementation === 'native' ? '@node-rs/bcrypt (native)' : 'bcryptjs (JavaScript; `npm install @node-rs/bcrypt` for native bcrypt)';
+    return `bcrypt: ${what} in ${where}`;
+  }
+
+  return { compare, close, hasCapacity, describe, threads, maxPending, implementation: backend.implementation };
 }
 
 export type HashingPool = ReturnType<typeof createHashingPool>;
@@ -136,4 +163,13 @@ let shared: HashingPool | undefined;
 export function sharedHashingPool(): HashingPool {
   shared ??= createHashingPool();
   return shared;
+}
+
+const announced = new WeakSet<HashingPool>();
+
+/** Logs once per pool, at `info` level (when the logger has one), which bcrypt runs where. */
+export function announceHashingPool(pool: HashingPool, logger: { info?(message: string): void }): void {
+  if (announced.has(pool) || typeof logger.info !== 'function') return;
+  announced.add(pool);
+  logger.info(`[express-simplejwt] ${pool.describe()}`);
 }

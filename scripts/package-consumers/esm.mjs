@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import express from 'express';
 import * as kit from 'express-simplejwt';
 import { simpleJwt, hashPassword, AuthError } from 'express-simplejwt';
+import { openApiDocument } from 'express-simplejwt/openapi';
 import harness from './harness.cjs';
 
 const require = createRequire(import.meta.url);
@@ -22,3 +23,4 @@ const app = express();
 app.use('/api/token', auth.router);
 app.get('/hello/', auth.authenticate(), (req, res) => res.json({ message: `Hello, ${req.user.username}!` }));
 await harness.exercise(app, kit, 'ESM import');
+assert.deepEqual(Object.keys(openApiDocument(auth).paths).slice(0, 2), ['/api/token/', '/api/token/refresh/'], 'express-simplejwt/openapi');

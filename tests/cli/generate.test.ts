@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { simpleJwt } from '../../lib';
-import { makeKeyApp } from '../helpers/keys';
+import { makeApp } from '../helpers/app';
 import { cli, expectNoStack } from './run';
 
 const dir = mkdtempSync(join(tmpdir(), 'sjwt-cli-generate-'));
@@ -42,9 +42,9 @@ describe('generate-keys', () => {
     expect(jwks.keys[0].d).toBeUndefined();
 
     // The files work as they are: sign with the key set, verify with the public PEM.
-    const issuer = makeKeyApp({ keys: [{ kid: 'k1', algorithm: 'ES256', signingKey: privatePath, signing: true }] });
+    const issuer = makeApp({ keys: [{ kid: 'k1', algorithm: 'ES256', signingKey: privatePath, signing: true }] });
     expect(issuer.auth.jwks()).toEqual(jwks);
-    const verifier = makeKeyApp({ algorithm: 'ES256', verifyingKey: join(out, 'k1.public.pem') });
+    const verifier = makeApp({ algorithm: 'ES256', verifyingKey: join(out, 'k1.public.pem') });
     const { access } = (await request(issuer.app).post('/api/token/').send({ username: 'vitor', password: '123' })).body;
     expect((await request(verifier.app).get('/hello/').set('Authorization', `Bearer ${access}`)).status).toBe(200);
     await Promise.all([issuer.auth.close(), verifier.auth.close()]);

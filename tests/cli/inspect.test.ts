@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forge } from '../helpers/jwt';
-import { keyPairFor, makeKeyApp, pem, SECRETS, signRaw } from '../helpers/keys';
+import { makeApp } from '../helpers/app';
+import { keyPairFor, pem, SECRETS, signRaw } from '../helpers/keys';
 import { cli, expectNoStack } from './run';
 
 /** The HS256 example token of the simplejwt docs: `{"exp": 946684800}` signed with `not_secret`. */
@@ -89,7 +90,7 @@ describe('inspect', () => {
 
     const ec = keyPairFor('ES256');
     const jwksPath = join(dir, 'jwks.json');
-    const { auth } = makeKeyApp({ keys: [{ kid: 'e1', algorithm: 'ES256', verifyingKey: ec.publicKey }], warnings: false });
+    const { auth } = makeApp({ keys: [{ kid: 'e1', algorithm: 'ES256', verifyingKey: ec.publicKey }], warnings: false });
     writeFileSync(jwksPath, JSON.stringify(auth.jwks()));
     await auth.close();
     const es = signRaw('ES256', '{"alg":"ES256","typ":"JWT","kid":"e1"}', claims, ec.privateKey);
@@ -114,8 +115,8 @@ describe('inspect', () => {
 
     it('says so before reading the key file: a JWKS without its kid, or no file at all', async () => {
       const jwksPath = join(dir, 'two-keys.json');
-      const one = makeKeyApp({ keys: [{ kid: 'a', algorithm: 'ES256', verifyingKey: keyPairFor('ES256').publicKey }], warnings: false });
-      const two = makeKeyApp({ keys: [{ kid: 'b', algorithm: 'ES256', verifyingKey: keyPairFor('ES256', 'other').publicKey }], warnings: false });
+      const one = makeApp({ keys: [{ kid: 'a', algorithm: 'ES256', verifyingKey: keyPairFor('ES256').publicKey }], warnings: false });
+      const two = makeApp({ keys: [{ kid: 'b', algorithm: 'ES256', verifyingKey: keyPairFor('ES256', 'other').publicKey }], warnings: false });
       writeFileSync(jwksPath, JSON.stringify({ keys: [...one.auth.jwks().keys, ...two.auth.jwks().keys] }));
       await Promise.all([one.auth.close(), two.auth.close()]);
       for (const key of [jwksPath, join(dir, 'missing.pem')]) {

@@ -117,7 +117,11 @@ function typeCheck(): string[] {
     checkJs: true,
     skipLibCheck: true,
     types: ['node'],
-    paths: { 'express-simplejwt': [join(ROOT, 'lib', 'index.ts')], 'express-simplejwt/testing': [join(ROOT, 'lib', 'testing', 'index.ts')] },
+    paths: {
+      'express-simplejwt': [join(ROOT, 'lib', 'index.ts')],
+      'express-simplejwt/testing': [join(ROOT, 'lib', 'testing', 'index.ts')],
+      'express-simplejwt/openapi': [join(ROOT, 'lib', 'openapi.ts')],
+    },
   };
   const host = cachingHost(options);
   const report: string[] = [];

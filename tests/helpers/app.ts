@@ -1,5 +1,6 @@
 import express5 from 'express';
 import type { Express } from 'express';
+import supertest from 'supertest';
 import { simpleJwt, type Options, type SimpleJwt } from '../../lib';
 import { UserTable, type DemoUser } from '../../demo-app/users';
 
@@ -35,11 +36,21 @@ export interface TestApp {
   users: UserTable;
   /** What the kit logged, unless the test passed its own `logger`. */
   log: string[];
+  /** supertest bound to `app`: `request.post('/api/token/')`. */
+  request: ReturnType<typeof supertest>;
+  /** Closes the kit (store timers, connections, the password pool). */
+  close(): Promise<void>;
 }
 
+/** Options that bring their own keys: the test secret is not added to them. */
+const KEY_OPTIONS = ['secret', 'signingKey', 'verifyingKey', 'keys', 'jwksUri'] as const;
+
 /**
- * A real Express app as a host would write it: the router under /api/token, /hello/ behind authenticate().
- * `major` picks Express 5 (default) or 4.
+ * The one builder of the app under test: a real Express app as a host would write it, the router under
+ * /api/token, /hello/ behind authenticate() (also /maybe/ optional and /stateless/). Signs with the test secret
+ * unless `options` names its own keys (`secret`, `signingKey`, `verifyingKey`, `keys`, `jwksUri`; pass
+ * `secret: undefined` for none). `major` picks Express 5 (default) or 4. Tests of the demo app use
+ * tests/helpers/demo.ts (the real process) or tests/security/harness.ts (`createDemoApp` in-process) instead.
  */
 export function makeApp(
   options: Partial<Options<DemoUser>> = {},
@@ -47,9 +58,10 @@ export function makeApp(
 ): TestApp {
   const users = new UserTable();
   const logger = memoryLogger();
+  const ownKeys = KEY_OPTIONS.some((name) => name in options);
   const auth = simpleJwt<DemoUser>({
     logger,
-    secret: SECRET,
+    ...(ownKeys ? {} : { secret: SECRET }),
     loginThrottle: false,
     warnings: false,
     bcryptRounds: 4,
@@ -69,5 +81,5 @@ export function makeApp(
   app.get('/stateless/', auth.authenticate({ stateless: true }), (req, res) => {
     res.json({ user: req.user, auth: req.auth });
   });
-  return { app, auth, users, log: logger.lines };
+  return { app, auth, users, log: logger.lines, request: supertest(app), close: () => auth.close() };
 }

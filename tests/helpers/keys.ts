@@ -3,9 +3,7 @@ import { createServer, type RequestListener, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Express } from 'express';
-import type { Algorithm, AsymmetricAlgorithm, Options } from '../../lib';
-import type { DemoUser } from '../../demo-app/users';
-import { makeApp, type TestApp } from './app';
+import type { Algorithm, AsymmetricAlgorithm } from '../../lib';
 import { b64url } from './jwt';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -59,11 +57,6 @@ export function signRaw(algorithm: Algorithm, headerJson: string, payloadJson: s
         ? { key: privateKey, dsaEncoding: 'ieee-p1363' as const }
         : privateKey;
   return `${input}.${sign(hash, Buffer.from(input), key).toString('base64url')}`;
-}
-
-/** `makeApp` without the default test secret, for key options. */
-export function makeKeyApp(options: Partial<Options<DemoUser>>, major: 4 | 5 = 5): TestApp {
-  return makeApp({ secret: undefined, ...options }, { major });
 }
 
 /** Starts an app on 127.0.0.1 on an ephemeral port: real HTTP, as another service would reach it. */

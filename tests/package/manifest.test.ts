@@ -16,7 +16,12 @@ describe('package.json', () => {
       import: { types: './dist/esm/testing.d.mts', default: './dist/esm/testing.mjs' },
       require: { types: './dist/cjs/testing/index.d.ts', default: './dist/cjs/testing/index.js' },
     });
-    for (const condition of [...Object.values(pkg.exports['.']), ...Object.values(pkg.exports['./testing'])] as Record<string, string>[]) {
+    expect(pkg.exports['./openapi']).toEqual({
+      import: { types: './dist/esm/openapi.d.mts', default: './dist/esm/openapi.mjs' },
+      require: { types: './dist/cjs/openapi.d.ts', default: './dist/cjs/openapi.js' },
+    });
+    expect(pkg.typesVersions['*']).toEqual({ testing: ['./dist/cjs/testing/index.d.ts'], openapi: ['./dist/cjs/openapi.d.ts'] });
+    for (const condition of ['.', './testing', './openapi'].flatMap((entry) => Object.values(pkg.exports[entry])) as Record<string, string>[]) {
       expect(Object.keys(condition)[0]).toBe('types');
     }
     expect(pkg).toMatchObject({ type: 'commonjs', main: './dist/cjs/index.js', types: './dist/cjs/index.d.ts', sideEffects: false });
@@ -47,7 +52,7 @@ describe('package.json', () => {
 
   it('asks for few runtime dependencies; what only one feature needs is an optional peer', () => {
     expect(Object.keys(pkg.dependencies).sort()).toEqual(['bcryptjs', 'busboy', 'express-rate-limit', 'jsonwebtoken']);
-    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['@node-rs/argon2', 'better-sqlite3', 'express', 'jwks-rsa', 'pg', 'prom-client', 'rate-limit-redis']);
+    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['@node-rs/argon2', '@node-rs/bcrypt', 'better-sqlite3', 'express', 'jwks-rsa', 'pg', 'prom-client', 'rate-limit-redis']);
     // jwks-rsa 4 (jose 6, ES modules only) is current and allowed; 3.2 stays allowed, and is the one the tests run:
     // Jest loads ES modules through require() only on Node 24.9+. `npm run test:package` runs jwks-rsa 4.
     expect(pkg.peerDependencies['jwks-rsa']).toBe('^3.2.2 || ^4.1.0');

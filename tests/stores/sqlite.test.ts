@@ -179,7 +179,7 @@ describe('SqliteStore', () => {
       clearInterval(ticker);
       const elapsed = Date.now() - started;
       expect(elapsed).toBeGreaterThanOrEqual(250);
-      expect(elapsed).toBeLessThan(1000);
+      expect(elapsed).toBeLessThan(5000); // bounded (generous: a busy machine), the exact figure is the ticks' job
       expect(ticks).toBeGreaterThan(10); // the loop kept turning meanwhile
       holder.stdin.end('go');
       await new Promise((resolve) => holder.once('exit', resolve));

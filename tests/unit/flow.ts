@@ -1,5 +1,6 @@
 import type { Options } from '../../lib';
 import { resolveOptions } from '../../lib/config/resolve';
+import { createResources } from '../../lib/config/resources';
 import { MemoryStore } from '../../lib/stores';
 import { createTokenService } from '../../lib/tokens/service';
 import { manualClock, SECRET } from '../helpers/app';
@@ -19,7 +20,7 @@ export function makeFlow(options: Partial<Options<UnitUser>> = {}) {
   const clock = manualClock();
   const users = new Map<string, UnitUser>([['1', { id: '1', active: true, changedAt: null }]]);
   const store = new MemoryStore();
-  const config = resolveOptions<UnitUser>({
+  const config = createResources(resolveOptions<UnitUser>({
     secret: SECRET,
     warnings: false,
     loginThrottle: false,
@@ -29,9 +30,9 @@ export function makeFlow(options: Partial<Options<UnitUser>> = {}) {
     findUserById: (id) => users.get(id) ?? null,
     isUserActive: (user) => user.active,
     ...options,
-  });
+  }));
   const layer = createTokenService(config);
-    /** Releases what resolving the options made (the store's timer, a password pool). */
+  /** Releases what createResources() made (the store's timer, a password pool). */
   async function close(): Promise<void> {
     await store.close();
     if (config.ownsHashingPool) await config.hashingPool.close();
