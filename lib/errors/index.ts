@@ -24,36 +24,164 @@ export interface TokenClassMessage {
 }
 
 /**
- * Every error code the kit answers with, and its HTTP status: the one table the error classes, README's errors
- * table (checked by a test) and a host's exhaustive `switch (err.code)` share.
+ * The token messages, in the order they are checked (first failure wins).
  *
  * @example
- * ERROR_STATUS.store_unavailable // 503
+ * if (err instanceof AuthError && err.code === 'token_not_valid' && err.message === TOKEN_MESSAGES.expired) {
+ *   // refresh, then retry
+ * }
  */
-export const ERROR_STATUS = {
-  invalid: 400,
-  parse_error: 400,
-  unsupported_media_type: 415,
-  payload_too_large: 413,
-  method_not_allowed: 405,
-  no_active_account: 401,
-  token_not_valid: 401,
-  not_authenticated: 401,
-  bad_authorization_header: 401,
-  user_not_found: 401,
-  user_inactive: 401,
-  password_changed: 401,
-  csrf_failed: 403,
-  permission_denied: 403,
-  session_limit: 403,
-  not_found: 404,
-  verify_only: 404,
-  throttled: 429,
-  internal_error: 500,
-  server_busy: 503,
-  store_unavailable: 503,
-  keys_unavailable: 503,
+export const TOKEN_MESSAGES = {
+  invalid: 'Token is invalid',
+  expired: 'Token is expired',
+  blacklisted: 'Token is blacklisted',
+  noExp: "Token has no 'exp' claim",
+  noId: 'Token has no id',
+  noType: 'Token has no type',
+  wrongType: 'Token has wrong type',
+  /** A sliding token past its `refresh_exp`: it can no longer be refreshed (simplejwt's wording). */
+  refreshExpired: "Token 'refresh_exp' claim has expired",
+  /** A sliding token without `refresh_exp` (allowed only with `dangerouslyAllowNonExpiringTokens`). */
+  noRefreshExp: "Token has no 'refresh_exp' claim",
+  /** A valid token without the user id claim (`authenticate()`). */
+  noUserId: 'Token contained no recognizable user identification',
 } as const;
+/**
+ * One of the token messages.
+ *
+ * @example
+ * const message: TokenMessage = 'Token is blacklisted';
+ */
+export type TokenMessage = (typeof TOKEN_MESSAGES)[keyof typeof TOKEN_MESSAGES];
+
+/**
+ * Why a CSRF check failed: Django's three double-submit reasons, and the two cookie-mode refusals of requests
+ * another site can make a browser send (a cross-site request, a form body from a browser) to an endpoint that
+ * sets or clears the session cookies.
+ *
+ * @example
+ * const reason: CsrfFailure = 'CSRF token missing.';
+ */
+export type CsrfFailure =
+  | 'CSRF cookie not set.'
+  | 'CSRF token missing.'
+  | 'CSRF token incorrect.'
+  | 'Cross-site request refused.'
+  | 'Form bodies from a browser must be same-origin; send JSON.';
+
+/**
+ * What the table says of one error code.
+ *
+ * @example
+ * const spec: ErrorSpec = ERRORS.user_inactive; // { status: 401, detail: 'User is inactive', codeInBody: true, description: ... }
+ */
+export interface ErrorSpec {
+  /** The HTTP status. */
+  readonly status: number;
+  /**
+   * simplejwt's / DRF's message, the body's `detail`; `{name}` marks a value the thrower gives in `params`
+   * (`new AuthError('method_not_allowed', { params: { method: 'GET' } })`).
+   */
+  readonly detail: string;
+  /** The body carries `code` too (`{"detail", "code"}`); DRF's own errors (`{"detail"}` alone) do not. */
+  readonly codeInBody: boolean;
+  /** Seconds sent as `Retry-After` unless the thrower gives `retryAfter`. */
+  readonly retryAfter?: number;
+  /** When the kit answers with it, for people: README's errors table and the OpenAPI document say the same. */
+  readonly description: string;
+}
+
+/**
+ * Every error code the kit answers with: status, simplejwt's / DRF's message and when it happens. The one table
+ * `AuthError`, README's errors table (checked by a test), the OpenAPI document and a host's exhaustive
+ * `switch (err.code)` share.
+ *
+ * @example
+ * ERRORS.store_unavailable.status // 503
+ * ERRORS.user_inactive.detail // 'User is inactive'
+ */
+export const ERRORS = {
+  invalid: { status: 400, detail: 'Invalid input.', codeInBody: true, description: 'A field is missing, blank, null or not a string (DRF field errors).' },
+  parse_error: { status: 400, detail: 'Malformed request.', codeInBody: false, description: 'Malformed JSON, or a JSON value that is not an object.' },
+  unsupported_media_type: {
+    status: 415,
+    detail: 'Unsupported {what} "{type}" in request.',
+    codeInBody: false,
+    description: 'A content type other than JSON/form/multipart, none with a body, or a compressed body.',
+  },
+  payload_too_large: { status: 413, detail: 'Request body is larger than {limit} bytes.', codeInBody: true, description: 'The body is over `bodyLimit`.' },
+  method_not_allowed: { status: 405, detail: 'Method "{method}" not allowed.', codeInBody: false, description: 'A method the endpoint does not serve.' },
+  no_active_account: {
+    status: 401,
+    detail: 'No active account found with the given credentials',
+    codeInBody: true,
+    description: 'Login with a wrong password, an unknown or inactive user; a refresh of a user deleted or deactivated since.',
+  },
+  token_not_valid: { status: 401, detail: TOKEN_MESSAGES.invalid, codeInBody: true, description: 'A bad token (see `TOKEN_MESSAGES`).' },
+  not_authenticated: { status: 401, detail: 'Authentication credentials were not provided.', codeInBody: false, description: 'No credentials on a protected route.' },
+  bad_authorization_header: {
+    status: 401,
+    detail: 'Authorization header must contain two space-delimited values',
+    codeInBody: true,
+    description: '`Bearer` alone, more than two parts, or the header sent twice.',
+  },
+  user_not_found: { status: 401, detail: 'User not found', codeInBody: true, description: "The token's user does not exist (or its id is not usable)." },
+  user_inactive: { status: 401, detail: 'User is inactive', codeInBody: true, description: "The token's user is inactive." },
+  password_changed: {
+    status: 401,
+    detail: "The user's password has been changed.",
+    codeInBody: true,
+    description: "The token predates the user's last credential change (`getCredentialsChangedAt`).",
+  },
+  csrf_failed: { status: 403, detail: 'CSRF Failed: {reason}', codeInBody: true, description: 'A cookie-authenticated request without the matching CSRF token (see `CsrfFailure`).' },
+  permission_denied: {
+    status: 403,
+    detail: 'You do not have permission to perform this action.',
+    codeInBody: true,
+    description: 'Authenticated, but not allowed (a non-admin on the lifetimes router).',
+  },
+  session_limit: {
+    status: 403,
+    detail: 'Too many active sessions for this account; log out elsewhere first.',
+    codeInBody: true,
+    description: "The user has `maxSessionsPerUser` live sessions and `sessionLimitPolicy` is `'refuse'`.",
+  },
+  not_found: { status: 404, detail: 'Not found.', codeInBody: false, description: 'No such session of the caller.' },
+  verify_only: {
+    status: 404,
+    detail: 'This server only verifies tokens; it has no signing key. Obtain tokens from the service that issues them.',
+    codeInBody: true,
+    description: 'Login or refresh on a kit with only a public key or a JWKS.',
+  },
+  throttled: {
+    status: 429,
+    detail: 'Request was throttled. Expected available in {seconds} second{s}.',
+    codeInBody: true,
+    description: 'Too many failed logins (`loginThrottle`); `Retry-After` says when to retry.',
+  },
+  internal_error: { status: 500, detail: 'Internal server error.', codeInBody: true, description: 'A host callback threw, or the kit was misused (logged, never shown).' },
+  server_busy: {
+    status: 503,
+    detail: 'Too many login attempts are being processed; try again shortly.',
+    codeInBody: true,
+    retryAfter: 1,
+    description: 'Too many password hashes are being computed at once.',
+  },
+  store_unavailable: {
+    status: 503,
+    detail: 'The token store is unavailable; try again shortly.',
+    codeInBody: true,
+    retryAfter: 1,
+    description: 'The token store did not answer in time; nothing was issued.',
+  },
+  keys_unavailable: {
+    status: 503,
+    detail: 'The signing keys are unavailable; try again shortly.',
+    codeInBody: true,
+    retryAfter: 5,
+    description: 'The trusted JWKS (`jwksUri`) could not be fetched.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
 
 /**
  * One of the kit's error codes, a string-literal union a host can switch on exhaustively.
@@ -63,13 +191,60 @@ export const ERROR_STATUS = {
  *   switch (code) { case 'throttled': return 'slow down'; default: return code; }
  * }
  */
-export type ErrorCode = keyof typeof ERROR_STATUS;
+export type ErrorCode = keyof typeof ERRORS;
 
 /**
- * Base class of every error the kit produces. `status` is the HTTP status, `code` is stable and documented in
- * the README, `body` is exactly what goes on the wire.
+ * Every error code and its HTTP status (`ERRORS` without the rest).
  *
  * @example
+ * ERROR_STATUS.store_unavailable // 503
+ */
+export const ERROR_STATUS = Object.fromEntries(Object.entries(ERRORS).map(([code, spec]) => [code, spec.status])) as {
+  readonly [C in ErrorCode]: (typeof ERRORS)[C]['status'];
+};
+
+/**
+ * A refresh answers this (`no_active_account`) for a token whose user was deleted or deactivated (simplejwt's wording).
+ *
+ * @example
+ * new AuthError('no_active_account', { detail: NO_ACTIVE_ACCOUNT_FOR_TOKEN }).body // { detail: 'No active account found for the given token.', code: 'no_active_account' }
+ */
+export const NO_ACTIVE_ACCOUNT_FOR_TOKEN = 'No active account found for the given token.';
+
+/**
+ * What a thrower may add to an error.
+ *
+ * @example
+ * const options: AuthErrorOptions = { detail: TOKEN_MESSAGES.expired };
+ */
+export interface AuthErrorOptions {
+  /** The `detail` in place of the table's message. */
+  detail?: string;
+  /** The values of the message's `{name}` placeholders. */
+  params?: Readonly<Record<string, string | number>>;
+  /** The whole wire body, when it is not `{"detail"}` / `{"detail", "code"}` (DRF's field errors). */
+  body?: Record<string, unknown>;
+  /** Extra response headers (`Allow`). */
+  headers?: Record<string, string>;
+  /** `Retry-After` in seconds, for the codes that send one. */
+  retryAfter?: number;
+  cause?: unknown;
+}
+
+function fill(template: string, params: Readonly<Record<string, string | number>> | undefined): string {
+  return params === undefined ? template : template.replace(/\{(\w+)\}/g, (all, name: string) => (name in params ? String(params[name]) : all));
+}
+
+/**
+ * Every error the kit produces: `status` (HTTP), `code` (stable, in `ERRORS` and README), the wire `body`, extra
+ * `headers`; the message and the status come from `ERRORS`. Subclasses only where the body has more:
+ * `ValidationError` (field errors), `InvalidTokenError` (`messages`), `ThrottledError` (`retryAfter`).
+ *
+ * @example
+ * throw new AuthError('user_inactive'); // 401 {"detail": "User is inactive", "code": "user_inactive"}
+ * throw new AuthError('token_not_valid', { detail: TOKEN_MESSAGES.expired });
+ * throw new AuthError('server_busy', { retryAfter: 2 }); // 503 with Retry-After: 2
+ *
  * app.use((err, req, res, next) => {
  *   if (err instanceof AuthError) return res.status(err.status).json(err.body);
  *   next(err);
@@ -84,17 +259,16 @@ export class AuthError extends Error {
   readonly headers: Readonly<Record<string, string>>;
   private readonly wireBody: Record<string, unknown>;
 
-  constructor(
-    code: ErrorCode,
-    detail: string,
-    options: { body?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {},
-  ) {
+  constructor(code: ErrorCode, options: AuthErrorOptions = {}) {
+    const spec: ErrorSpec = ERRORS[code];
+    const detail = options.detail ?? fill(spec.detail, options.params);
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    this.status = ERROR_STATUS[code];
+    this.status = spec.status;
     this.code = code;
-    this.headers = options.headers ?? {};
-    this.wireBody = options.body ?? { detail, code };
+    const retryAfter = options.retryAfter ?? spec.retryAfter;
+    this.headers = retryAfter === undefined ? (options.headers ?? {}) : { ...options.headers, 'Retry-After': String(retryAfter) };
+    this.wireBody = options.body ?? (spec.codeInBody ? { detail, code } : { detail });
   }
 
   /** The JSON body sent to the client. */
@@ -114,109 +288,14 @@ export class AuthError extends Error {
  */
 export class ValidationError extends AuthError {
   readonly fields: FieldErrors;
-  constructor(fields: FieldErrors) {
-    super('invalid', 'Invalid input.', { body: fields });
+  constructor(fields: FieldErrors = {}) {
+    super('invalid', { body: fields });
     this.fields = fields;
   }
 }
 
 /**
- * 400: the body is not valid JSON (or not a dictionary).
- *
- * @example
- * new ParseError('JSON parse error - Unexpected end of JSON input').body // { detail: 'JSON parse error - Unexpected end of JSON input' }
- */
-export class ParseError extends AuthError {
-  constructor(detail: string, body?: Record<string, unknown>, cause?: unknown) {
-    super('parse_error', detail, { body: body ?? { detail }, cause });
-  }
-}
-
-/**
- * 413: the body is larger than the configured limit.
- *
- * @example
- * new PayloadTooLargeError(16384).body // { detail: 'Request body is larger than 16384 bytes.', code: 'payload_too_large' }
- */
-export class PayloadTooLargeError extends AuthError {
-  constructor(limit: number) {
-    const detail = `Request body is larger than ${limit} bytes.`;
-    super('payload_too_large', detail);
-  }
-}
-
-/**
- * 415: the body's content type (or content encoding) is not one the endpoint parses.
- *
- * @example
- * new UnsupportedMediaTypeError('text/plain').body // { detail: 'Unsupported media type "text/plain" in request.' }
- */
-export class UnsupportedMediaTypeError extends AuthError {
-  constructor(mediaType: string, what = 'media type') {
-    const detail = `Unsupported ${what} "${mediaType}" in request.`;
-    super('unsupported_media_type', detail, { body: { detail } });
-  }
-}
-
-/**
- * 405 with `Allow: POST, OPTIONS`.
- *
- * @example
- * new MethodNotAllowedError('GET').headers // { Allow: 'POST, OPTIONS' }
- */
-export class MethodNotAllowedError extends AuthError {
-  constructor(method: string, allow = 'POST, OPTIONS') {
-    const detail = `Method "${method}" not allowed.`;
-    super('method_not_allowed', detail, { body: { detail }, headers: { Allow: allow } });
-  }
-}
-
-/**
- * 401 raised by a token check; `message` is one of simplejwt's token messages.
- *
- * @example
- * new TokenError(TOKEN_MESSAGES.expired).body // { detail: 'Token is expired', code: 'token_not_valid' }
- */
-export class TokenError extends AuthError {
-  constructor(message: TokenMessage, cause?: unknown) {
-    super('token_not_valid', message, { cause });
-  }
-  get tokenMessage(): TokenMessage {
-    return this.message as TokenMessage;
-  }
-}
-
-/**
- * The token messages, in the order they are checked (first failure wins).
- *
- * @example
- * if (err instanceof TokenError && err.message === TOKEN_MESSAGES.expired) {
- *   // refresh, then retry
- * }
- */
-export const TOKEN_MESSAGES = {
-  invalid: 'Token is invalid',
-  expired: 'Token is expired',
-  blacklisted: 'Token is blacklisted',
-  noExp: "Token has no 'exp' claim",
-  noId: 'Token has no id',
-  noType: 'Token has no type',
-  wrongType: 'Token has wrong type',
-  /** A sliding token past its `refresh_exp`: it can no longer be refreshed (simplejwt's wording). */
-  refreshExpired: "Token 'refresh_exp' claim has expired",
-  /** A sliding token without `refresh_exp` (allowed only with `dangerouslyAllowNonExpiringTokens`). */
-  noRefreshExp: "Token has no 'refresh_exp' claim",
-} as const;
-/**
- * One of the token messages.
- *
- * @example
- * const message: TokenMessage = 'Token is blacklisted';
- */
-export type TokenMessage = (typeof TOKEN_MESSAGES)[keyof typeof TOKEN_MESSAGES];
-
-/**
- * 401 from `authenticate()`: no token class accepted the token.
+ * 401 from `authenticate()`: no token class accepted the token; `messages` says why, class by class.
  *
  * @example
  * const err = new InvalidTokenError([{ token_class: 'AccessToken', token_type: 'access', message: 'Token is expired' }]);
@@ -224,100 +303,10 @@ export type TokenMessage = (typeof TOKEN_MESSAGES)[keyof typeof TOKEN_MESSAGES];
  */
 export class InvalidTokenError extends AuthError {
   readonly messages: TokenClassMessage[];
-  constructor(messages: TokenClassMessage[], cause?: unknown) {
+  constructor(messages: TokenClassMessage[] = [], cause?: unknown) {
     const detail = 'Given token not valid for any token type';
-    super('token_not_valid', detail, { body: { detail, code: 'token_not_valid', messages }, cause });
+    super('token_not_valid', { detail, body: { detail, code: 'token_not_valid', messages }, cause });
     this.messages = messages;
-  }
-}
-
-/**
- * 401 from `authenticate()`: no credentials on a route that requires them.
- *
- * @example
- * new NotAuthenticatedError().body // { detail: 'Authentication credentials were not provided.' }
- */
-export class NotAuthenticatedError extends AuthError {
-  constructor() {
-    const detail = 'Authentication credentials were not provided.';
-    super('not_authenticated', detail, { body: { detail } });
-  }
-}
-
-/**
- * 401: `Bearer` alone, or more than two parts in the header.
- *
- * @example
- * new BadAuthorizationHeaderError().code // 'bad_authorization_header'
- */
-export class BadAuthorizationHeaderError extends AuthError {
-  constructor() {
-    super('bad_authorization_header', 'Authorization header must contain two space-delimited values');
-  }
-}
-
-/**
- * 401: a valid token without the user id claim.
- *
- * @example
- * new NoUserIdError().body // { detail: 'Token contained no recognizable user identification', code: 'token_not_valid' }
- */
-export class NoUserIdError extends AuthError {
-  constructor() {
-    super('token_not_valid', 'Token contained no recognizable user identification');
-  }
-}
-
-/**
- * 401: the token's user does not exist (or its id cannot be parsed by the host).
- *
- * @example
- * new UserNotFoundError().body // { detail: 'User not found', code: 'user_not_found' }
- */
-export class UserNotFoundError extends AuthError {
-  constructor() {
-    super('user_not_found', 'User not found');
-  }
-}
-
-/**
- * 401: the token's user exists but is inactive.
- *
- * @example
- * new UserInactiveError().body // { detail: 'User is inactive', code: 'user_inactive' }
- */
-export class UserInactiveError extends AuthError {
-  constructor() {
-    super('user_inactive', 'User is inactive');
-  }
-}
-
-/**
- * 401: the token predates the user's last credential change.
- *
- * @example
- * simpleJwt({ getCredentialsChangedAt: (user) => user.passwordChangedAt, findUserByUsername, findUserById });
- * // tokens issued before the change now answer new PasswordChangedError().body:
- * // { detail: "The user's password has been changed.", code: 'password_changed' }
- */
-export class PasswordChangedError extends AuthError {
-  constructor() {
-    super('password_changed', "The user's password has been changed.");
-  }
-}
-
-/**
- * 401: login failed (unknown user, wrong password, inactive user: one body for all) or the token's user is gone.
- *
- * @example
- * new NoActiveAccountError().body // { detail: 'No active account found with the given credentials', code: 'no_active_account' }
- * new NoActiveAccountError(true).body.detail // 'No active account found for the given token.'
- */
-export class NoActiveAccountError extends AuthError {
-  constructor(forToken = false) {
-    super('no_active_account',
-      forToken ? 'No active account found for the given token.' : 'No active account found with the given credentials',
-    );
   }
 }
 
@@ -329,148 +318,50 @@ export class NoActiveAccountError extends AuthError {
  */
 export class ThrottledError extends AuthError {
   readonly retryAfter: number;
-  constructor(retryAfter: number) {
+  constructor(retryAfter = 1) {
     const seconds = Math.max(1, Math.ceil(retryAfter));
-    super('throttled', `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`, {
-      headers: { 'Retry-After': String(seconds) },
-    });
+    super('throttled', { params: { seconds, s: seconds === 1 ? '' : 's' }, retryAfter: seconds });
     this.retryAfter = seconds;
   }
 }
 
 /**
- * 503: the token store could not be reached in time; nothing was issued.
+ * A 401 token error with one of simplejwt's token messages (`token_not_valid`).
  *
  * @example
- * new StoreUnavailableError().body // { detail: 'The token store is unavailable; try again shortly.', code: 'store_unavailable' }
+ * throw tokenError(TOKEN_MESSAGES.expired); // {"detail": "Token is expired", "code": "token_not_valid"}
  */
-export class StoreUnavailableError extends AuthError {
-  constructor(cause?: unknown, retryAfter = 1) {
-    super('store_unavailable', 'The token store is unavailable; try again shortly.', {
-      headers: { 'Retry-After': String(retryAfter) },
-      cause,
-    });
-  }
+export function tokenError(message: TokenMessage, cause?: unknown): AuthError {
+  return new AuthError('token_not_valid', { detail: message, cause });
 }
 
 /**
- * 503: too many password hashes are being computed at once.
+ * A 500 for what a host callback threw or a misuse: the body says no more than `Internal server error.`; the
+ * cause is logged.
  *
  * @example
- * verifyCredentials: async (username, password) => {
- *   if (ldapQueue.size > 100) throw new ServerBusyError(2); // 503 with Retry-After: 2
- *   return ldap.check(username, password);
- * },
+ * throw internalError(new TypeError('getUserId() returned no usable id')); // 500 {"detail": "Internal server error.", "code": "internal_error"}
  */
-export class ServerBusyError extends AuthError {
-  constructor(retryAfter = 1) {
-    super('server_busy', 'Too many login attempts are being processed; try again shortly.', {
-      headers: { 'Retry-After': String(retryAfter) },
-    });
-  }
+export function internalError(cause?: unknown): AuthError {
+  return new AuthError('internal_error', { cause });
 }
 
 /**
- * 503: the trusted JWKS (`jwksUri`) could not be fetched or is being refetched too often; nothing was decided.
+ * A 403 CSRF failure, in Django's `CSRF Failed: ...` wording.
  *
  * @example
- * new KeysUnavailableError().headers // { 'Retry-After': '5' }
+ * if (req.get('X-CSRFToken') !== cookies.csrftoken) throw csrfError('CSRF token incorrect.');
  */
-export class KeysUnavailableError extends AuthError {
-  constructor(cause?: unknown, retryAfter = 5) {
-    super('keys_unavailable', 'The signing keys are unavailable; try again shortly.', {
-      headers: { 'Retry-After': String(retryAfter) },
-      cause,
-    });
-  }
+export function csrfError(reason: CsrfFailure): AuthError {
+  return new AuthError('csrf_failed', { params: { reason } });
 }
 
 /**
- * 404: this kit only verifies tokens (it has a public key or a JWKS, no signing key), so it issues none.
+ * A 405 with the `Allow` header.
  *
  * @example
- * new VerifyOnlyError().code // 'verify_only': what login and refresh answer on a kit with only a public key
+ * methodNotAllowed('GET').headers // { Allow: 'POST, OPTIONS' }
  */
-export class VerifyOnlyError extends AuthError {
-  constructor() {
-    super('verify_only', 'This server only verifies tokens; it has no signing key. Obtain tokens from the service that issues them.');
-  }
-}
-
-/**
- * 500: a host callback threw or the kit was misused. The body never says more than this.
- *
- * @example
- * new InternalError(new Error('db down')).body // { detail: 'Internal server error.', code: 'internal_error' }
- */
-export class InternalError extends AuthError {
-  constructor(cause?: unknown) {
-    super('internal_error', 'Internal server error.', { cause });
-  }
-}
-
-/**
- * 403: the user already has `maxSessionsPerUser` live sessions and the policy is `'refuse'`.
- *
- * @example
- * simpleJwt({ maxSessionsPerUser: 5, sessionLimitPolicy: 'refuse', findUserByUsername, findUserById });
- * // a sixth login answers 403 new SessionLimitError().body, code 'session_limit'
- */
-export class SessionLimitError extends AuthError {
-  constructor() {
-    super('session_limit', 'Too many active sessions for this account; log out elsewhere first.');
-  }
-}
-
-/**
- * 404: no such session of the caller's (DRF's `Not found.`).
- *
- * @example
- * new NotFoundError().body // { detail: 'Not found.' }
- */
-export class NotFoundError extends AuthError {
-  constructor() {
-    const detail = 'Not found.';
-    super('not_found', detail, { body: { detail } });
-  }
-}
-
-/**
- * Why a CSRF check failed: Django's three double-submit reasons, and the two cookie-mode refusals of requests
- * another site can make a browser send (a cross-site request, a form body from a browser) to an endpoint that
- * sets or clears the session cookies.
- *
- * @example
- * const reason: CsrfFailure = 'CSRF token missing.';
- */
-export type CsrfFailure =
-  | 'CSRF cookie not set.'
-  | 'CSRF token missing.'
-  | 'CSRF token incorrect.'
-  | 'Cross-site request refused.'
-  | 'Form bodies from a browser must be same-origin; send JSON.';
-
-/**
- * 403: a state-changing request authenticated by a cookie came without a matching CSRF token (double submit:
- * the CSRF cookie's value echoed in the CSRF header). The details follow Django's `CSRF Failed: ...` wording.
- *
- * @example
- * if (req.get('X-CSRFToken') !== cookies.csrftoken) throw new CsrfError('CSRF token incorrect.');
- */
-export class CsrfError extends AuthError {
-  constructor(reason: CsrfFailure) {
-    super('csrf_failed', `CSRF Failed: ${reason}`);
-  }
-}
-
-/**
- * 403: authenticated, but not allowed (DRF's `PermissionDenied`), e.g. a non-admin on the lifetimes router.
- *
- * @example
- * app.delete('/things/:id', auth.authenticate(), (req, res, next) => (isOwner(req) ? next() : next(new PermissionDeniedError())));
- */
-export class PermissionDeniedError extends AuthError {
-  constructor() {
-    super('permission_denied', 'You do not have permission to perform this action.');
-  }
+export function methodNotAllowed(method: string, allow = 'POST, OPTIONS'): AuthError {
+  return new AuthError('method_not_allowed', { params: { method }, headers: { Allow: allow } });
 }

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config/resolve';
-import { MethodNotAllowedError, PermissionDeniedError, ValidationError, type FieldErrors } from '../errors';
+import { AuthError, ValidationError, methodNotAllowed, type FieldErrors } from '../errors';
 import type { SessionManager } from '../tokens/sessions';
 import { lifetimeConflict, lifetimeJson, parseLifetime, type Lifetimes } from '../tokens/lifetimes';
 import { FIELD_MESSAGES, readBody } from './body';
@@ -77,7 +77,7 @@ export function createAdminRouter(
 
   async function handle(req: Request): Promise<Record<string, unknown>> {
     const isAdmin = config.isAdmin;
-    if (!isAdmin || (await callHost(() => isAdmin(req.user, req))) !== true) throw new PermissionDeniedError();
+    if (!isAdmin || (await callHost(() => isAdmin(req.user, req))) !== true) throw new AuthError('permission_denied');
     switch (req.method) {
       case 'GET':
         return view(await sessions.lifetimes.current());
@@ -86,7 +86,7 @@ export function createAdminRouter(
       case 'PATCH':
         return update(req, replaceSome);
       default:
-        throw new MethodNotAllowedError(req.method, ADMIN_ALLOW);
+        throw methodNotAllowed(req.method, ADMIN_ALLOW);
     }
   }
 

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuthenticateOptions } from '../config/options';
-import { AuthError, BadAuthorizationHeaderError, NotAuthenticatedError } from '../errors';
+import { AuthError } from '../errors';
 import type { Config } from '../config/resolve';
 import type { TokenClaims } from '../tokens/codec';
 import { REQUEST_USER, type Verifier } from '../tokens/verifier';
@@ -101,8 +101,8 @@ export function createAuthenticate(config: Config, verifier: Verifier, renderErr
     }
     const optional = options.optional === true;
     const stateless = options.stateless === true;
-    const notAuthenticated = new NotAuthenticatedError();
-    const badHeader = new BadAuthorizationHeaderError();
+    const notAuthenticated = new AuthError('not_authenticated');
+    const badHeader = new AuthError('bad_authorization_header');
 
     function fail(err: unknown, req: Request, res: Response, next?: NextFunction): void {
       if (err instanceof AuthError && config.events.listening('authenticationFailed')) {

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type busboy from 'busboy';
-import { ParseError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type FieldErrors } from '../errors';
+import { AuthError, ValidationError, type FieldErrors } from '../errors';
 
 /** A parsed request body: field name to value (strings for forms, any JSON value for JSON). */
 export type Body = Record<string, unknown>;
@@ -30,8 +30,9 @@ function pythonTypeName(value: unknown): string {
 
 function asDictionary(value: unknown): Body {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Body;
-  throw new ParseError('Invalid data.', {
-    non_field_errors: [`Invalid data. Expected a dictionary, but got ${pythonTypeName(value)}.`],
+  throw new AuthError('parse_error', {
+    detail: 'Invalid data.',
+    body: { non_field_errors: [`Invalid data. Expected a dictionary, but got ${pythonTypeName(value)}.`] },
   });
 }
 
@@ -50,7 +51,7 @@ function hasBody(req: Request): boolean {
 /** Reads the raw body, refusing more than `limit` bytes (by Content-Length up front, else while streaming). */
 function readRaw(req: Request, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (declared > limit) return Promise.reject(new PayloadTooLargeError(limit));
+  if (declared > limit) return Promise.reject(new AuthError('payload_too_large', { params: { limit: limit } }));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -66,12 +67,12 @@ function readRaw(req: Request, limit: number): Promise<Buffer> {
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) finish(new PayloadTooLargeError(limit));
+      if (size > limit) finish(new AuthError('payload_too_large', { params: { limit: limit } }));
       else chunks.push(chunk);
     };
     const onEnd = () => finish(null, Buffer.concat(chunks, size));
-    const onError = (err: Error) => finish(new ParseError('Could not read the request body.', undefined, err));
-    const onAborted = () => finish(new ParseError('The request was aborted.'));
+    const onError = (err: Error) => finish(new AuthError('parse_error', { detail: 'Could not read the request body.', cause: err }));
+    const onAborted = () => finish(new AuthError('parse_error', { detail: 'The request was aborted.' }));
     req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
   });
 }
@@ -106,7 +107,7 @@ function parseMultipart(req: Request, raw: Buffer, limit: number): Promise<Body>
       const parse = require('busboy') as typeof busboy;
       parser = parse({ headers: req.headers, limits: { fieldSize: limit, fields: 64, files: 0, parts: 128 } });
     } catch (err) {
-      reject(new ParseError(`Multipart form parse error - ${(err as Error).message}`, undefined, err));
+      reject(new AuthError('parse_error', { detail: `Multipart form parse error - ${(err as Error).message}`, cause: err }));
       return;
     }
     const body: Body = {};
@@ -114,7 +115,7 @@ function parseMultipart(req: Request, raw: Buffer, limit: number): Promise<Body>
       Object.defineProperty(body, name, { value, enumerable: true, writable: true, configurable: true });
     });
     parser.on('file', (_name, stream) => stream.resume());
-    parser.on('error', (err: Error) => reject(new ParseError(`Multipart form parse error - ${err.message}`, undefined, err)));
+    parser.on('error', (err: Error) => reject(new AuthError('parse_error', { detail: `Multipart form parse error - ${err.message}`, cause: err })));
     parser.on('close', () => resolve(body));
     parser.end(raw);
   });
@@ -131,15 +132,15 @@ export async function readBody(req: Request, limit: number): Promise<Body> {
   if (mediaType === undefined) {
     // DRF: no content type and no body is an empty dictionary (field errors follow); a body with no type is 415.
     if (!hasBody(req) || alreadyParsed) return {};
-    throw new UnsupportedMediaTypeError('');
+    throw new AuthError('unsupported_media_type', { params: { type: '', what: 'media type' } });
   }
   if (mediaType !== JSON_TYPE && mediaType !== FORM_TYPE && mediaType !== MULTIPART_TYPE) {
-    throw new UnsupportedMediaTypeError(req.headers['content-type']!.trim());
+    throw new AuthError('unsupported_media_type', { params: { type: req.headers['content-type']!.trim(), what: 'media type' } });
   }
   if (alreadyParsed) return asDictionary(req.body ?? {});
   const encoding = req.headers['content-encoding'];
   if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-    throw new UnsupportedMediaTypeError(encoding, 'content encoding');
+    throw new AuthError('unsupported_media_type', { params: { type: encoding, what: 'content encoding' } });
   }
   const raw = await readRaw(req, limit);
   if (mediaType === JSON_TYPE) {
@@ -149,7 +150,7 @@ export async function readBody(req: Request, limit: number): Promise<Body> {
       value = JSON.parse(raw.toString('utf8'));
     } catch (err) {
       // No `cause`: V8's message quotes the body, and a host's renderError or logger may print causes.
-      throw new ParseError(`JSON parse error - ${jsonParseReason(err)}`);
+      throw new AuthError('parse_error', { detail: `JSON parse error - ${jsonParseReason(err)}` });
     }
     return asDictionary(value);
   }

@@ -6,7 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { CookieOptions } from '../config/options';
-import { CsrfError } from '../errors';
+import { csrfError } from '../errors';
 
 /** The validated cookie settings. */
 export interface CookieConfig {
@@ -208,14 +208,14 @@ export function createCookieTransport(config: CookieConfig, now: () => number) {
 
   /**
    * Double-submit check, in Django's order: the CSRF cookie must be present, the header present, and equal
-   * (compared in constant time). Throws `CsrfError` (403 `csrf_failed`).
+   * (compared in constant time). Throws 403 `csrf_failed`.
    */
   function checkCsrf(req: Request): void {
     const cookie = readCookie(req.headers.cookie, config.csrfName);
-    if (cookie === undefined) throw new CsrfError('CSRF cookie not set.');
+    if (cookie === undefined) throw csrfError('CSRF cookie not set.');
     const header = req.headers[config.csrfHeaderKey];
-    if (typeof header !== 'string' || header === '') throw new CsrfError('CSRF token missing.');
-    if (!timingSafeEqual(digest(cookie), digest(header))) throw new CsrfError('CSRF token incorrect.');
+    if (typeof header !== 'string' || header === '') throw csrfError('CSRF token missing.');
+    if (!timingSafeEqual(digest(cookie), digest(header))) throw csrfError('CSRF token incorrect.');
   }
 
   /**
@@ -230,14 +230,14 @@ export function createCookieTransport(config: CookieConfig, now: () => number) {
    */
   function checkSameSite(req: Request): void {
     const site = req.headers['sec-fetch-site'];
-    if (site === 'cross-site') throw new CsrfError('Cross-site request refused.');
+    if (site === 'cross-site') throw csrfError('Cross-site request refused.');
     const type = req.headers['content-type'];
     if (type === undefined) return;
     const semicolon = type.indexOf(';');
     if (!FORM_TYPES.has((semicolon === -1 ? type : type.slice(0, semicolon)).trim().toLowerCase())) return;
     if (site === 'same-origin' || site === 'none') return;
     if (site === undefined && req.headers.origin === undefined) return;
-    throw new CsrfError('Form bodies from a browser must be same-origin; send JSON.');
+    throw csrfError('Form bodies from a browser must be same-origin; send JSON.');
   }
 
   return {

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { MethodNotAllowedError } from '../errors';
+import { methodNotAllowed } from '../errors';
 import type { JwkSet } from '../keys/jwk';
 import { sendJson, type ErrorRenderer } from './respond';
 import { allowOf, routeOf } from './routes';
@@ -23,7 +23,7 @@ export function createJwksHandler(jwks: JwkSet, renderError: ErrorRenderer) {
 
   return function jwksHandler(req: Request, res: Response, next?: NextFunction): void {
     if (!methods.has(req.method)) {
-      return renderError(new MethodNotAllowedError(req.method, allow), req, res, undefined, next);
+      return renderError(methodNotAllowed(req.method, allow), req, res, undefined, next);
     }
     sendJson(res, 200, body, headers);
   };

@@ -1,24 +1,10 @@
 import type { Config } from '../config/resolve';
 import {
-  BadAuthorizationHeaderError,
-  CsrfError,
+  AuthError,
+  csrfError,
   type CsrfFailure,
-  InternalError,
-  KeysUnavailableError,
-  NoActiveAccountError,
-  NotAuthenticatedError,
-  NotFoundError,
-  NoUserIdError,
-  PasswordChangedError,
-  PayloadTooLargeError,
-  PermissionDeniedError,
-  ServerBusyError,
-  SessionLimitError,
-  StoreUnavailableError,
+  NO_ACTIVE_ACCOUNT_FOR_TOKEN,
   TOKEN_MESSAGES,
-  UserInactiveError,
-  UserNotFoundError,
-  type AuthError,
   type ErrorCode,
   type TokenMessage,
 } from '../errors';
@@ -297,14 +283,14 @@ const TOKEN_CHECK_MESSAGES = ALL_TOKEN_MESSAGES.filter((m) => !SLIDING_SESSION_M
 const VERIFY_MESSAGES = TOKEN_CHECK_MESSAGES.filter((m) => m !== TOKEN_MESSAGES.noType && m !== TOKEN_MESSAGES.wrongType);
 
 function badAuthorizationHeader(ctx: OpenApiContext): OpenApiRef {
-  return ctx.schema('BadAuthorizationHeader', exactBody(new BadAuthorizationHeaderError(), 'The scheme alone, or more than two parts.'));
+  return ctx.schema('BadAuthorizationHeader', exactBody(new AuthError('bad_authorization_header'), 'The scheme alone, or more than two parts.'));
 }
 
 /** The 401 bodies `authenticate()` answers, as configured. */
 function middlewareErrors(ctx: OpenApiContext): OpenApiRef[] {
   const { config } = ctx;
   const bodies = [
-    ctx.schema('NotAuthenticated', exactBody(new NotAuthenticatedError(), 'No credentials (no header, or another scheme).')),
+    ctx.schema('NotAuthenticated', exactBody(new AuthError('not_authenticated'), 'No credentials (no header, or another scheme).')),
     badAuthorizationHeader(ctx),
     ctx.schema(
       'InvalidToken',
@@ -329,16 +315,16 @@ function middlewareErrors(ctx: OpenApiContext): OpenApiRef[] {
         'The access token failed a check.',
       ),
     ),
-    ctx.schema('NoUserId', exactBody(new NoUserIdError(), 'A valid token without the user id claim.')),
-    ctx.schema('UserNotFound', exactBody(new UserNotFoundError(), "The token's user does not exist.")),
-    ctx.schema('UserInactive', exactBody(new UserInactiveError(), "The token's user is inactive.")),
+    ctx.schema('NoUserId', exactBody(new AuthError('token_not_valid', { detail: TOKEN_MESSAGES.noUserId }), 'A valid token without the user id claim.')),
+    ctx.schema('UserNotFound', exactBody(new AuthError('user_not_found'), "The token's user does not exist.")),
+    ctx.schema('UserInactive', exactBody(new AuthError('user_inactive'), "The token's user is inactive.")),
   ];
   if (config.getCredentialsChangedAt) bodies.push(passwordChanged(ctx));
   return bodies;
 }
 
 function passwordChanged(ctx: OpenApiContext): OpenApiRef {
-  return ctx.schema('PasswordChanged', exactBody(new PasswordChangedError(), "The token predates the user's last password change."));
+  return ctx.schema('PasswordChanged', exactBody(new AuthError('password_changed'), "The token predates the user's last password change."));
 }
 
 /** 400 bodies every endpoint that reads a body may answer: not JSON, or JSON that is not an object. */
@@ -394,11 +380,11 @@ function badRequest(ctx: OpenApiContext, name: string, fields: readonly string[]
 /** The responses every endpoint may give, registered once. */
 function commonResponses(ctx: OpenApiContext) {
   const { config } = ctx;
-  const unavailable = [ctx.schema('StoreUnavailable', exactBody(new StoreUnavailableError(), 'The token store did not answer in time; nothing was issued or revoked.'))];
+  const unavailable = [ctx.schema('StoreUnavailable', exactBody(new AuthError('store_unavailable'), 'The token store did not answer in time; nothing was issued or revoked.'))];
   if (config.keys.mode === 'remote') {
-    unavailable.push(ctx.schema('KeysUnavailable', exactBody(new KeysUnavailableError(), 'The trusted JWKS could not be fetched.')));
+    unavailable.push(ctx.schema('KeysUnavailable', exactBody(new AuthError('keys_unavailable'), 'The trusted JWKS could not be fetched.')));
   }
-  const busy = ctx.schema('ServerBusy', exactBody(new ServerBusyError(), 'Too many password checks are pending; nothing was checked.'));
+  const busy = ctx.schema('ServerBusy', exactBody(new AuthError('server_busy'), 'Too many password checks are pending; nothing was checked.'));
   return {
     methodNotAllowed: ctx.response(
       'MethodNotAllowed',
@@ -410,7 +396,7 @@ function commonResponses(ctx: OpenApiContext) {
     ),
     payloadTooLarge: ctx.response(
       'PayloadTooLarge',
-      jsonResponse(`The body is larger than ${config.bodyLimit} bytes.`, ctx.schema('PayloadTooLarge', exactBody(new PayloadTooLargeError(config.bodyLimit)))),
+      jsonResponse(`The body is larger than ${config.bodyLimit} bytes.`, ctx.schema('PayloadTooLarge', exactBody(new AuthError('payload_too_large', { params: { limit: config.bodyLimit } })))),
     ),
     unsupportedMediaType: ctx.response(
       'UnsupportedMediaType',
@@ -424,7 +410,7 @@ function commonResponses(ctx: OpenApiContext) {
     ),
     internalError: ctx.response(
       'InternalError',
-      jsonResponse('A host callback threw (logged in one line; never shown).', ctx.schema('InternalError', exactBody(new InternalError()))),
+      jsonResponse('A host callback threw (logged in one line; never shown).', ctx.schema('InternalError', exactBody(new AuthError('internal_error')))),
     ),
     serviceUnavailable: ctx.response('ServiceUnavailable', jsonResponse('Try again after `Retry-After` seconds.', oneOrMany(unavailable), retryAfter)),
     /** A login also answers 503 `server_busy` when too many password checks are pending. */
@@ -500,7 +486,7 @@ function cookieCredential(ctx: OpenApiContext, cookie: 'refresh' | 'access', uns
  */
 function csrfFailed(ctx: OpenApiContext): OpenApiRef {
   const cookies = ctx.config.cookies!;
-  // The reasons CsrfError takes (the compiler checks each one), the first three worded as Django words them.
+  // The reasons csrfError() takes (the compiler checks each one), the first three worded as Django words them.
   const reasons: Record<CsrfFailure, true> = {
     'CSRF cookie not set.': true,
     'CSRF token missing.': true,
@@ -508,7 +494,7 @@ function csrfFailed(ctx: OpenApiContext): OpenApiRef {
     'Cross-site request refused.': true,
     'Form bodies from a browser must be same-origin; send JSON.': true,
   };
-  const failures = (Object.keys(reasons) as CsrfFailure[]).map((reason) => new CsrfError(reason));
+  const failures = (Object.keys(reasons) as CsrfFailure[]).map((reason) => csrfError(reason));
   return ctx.schema(
     'CsrfFailed',
     exactObject(
@@ -721,7 +707,7 @@ function loginRefusals(ctx: OpenApiContext, setsCookies: boolean): { forbidden: 
   const { config } = ctx;
   const forbidden: JsonSchema[] = setsCookies ? [csrfFailed(ctx)] : [];
   const extra: Record<string, OpenApiResponse> = {};
-  if (config.sessionLimitPolicy === 'refuse') forbidden.push(ctx.schema('SessionLimit', exactBody(new SessionLimitError())));
+  if (config.sessionLimitPolicy === 'refuse') forbidden.push(ctx.schema('SessionLimit', exactBody(new AuthError('session_limit'))));
   if (config.loginThrottle !== false) {
     const { limit, windowSeconds } = config.loginThrottle.rate;
     extra['429'] = jsonResponse(
@@ -737,13 +723,13 @@ function loginRefusals(ctx: OpenApiContext, setsCookies: boolean): { forbidden: 
 }
 
 function noActiveAccount(ctx: OpenApiContext): OpenApiRef {
-  return ctx.schema('NoActiveAccount', exactBody(new NoActiveAccountError(), 'Wrong password, unknown user or inactive user: one body for all.'));
+  return ctx.schema('NoActiveAccount', exactBody(new AuthError('no_active_account'), 'Wrong password, unknown user or inactive user: one body for all.'));
 }
 
 /** A refresh's 401s besides the token's own: the user is gone, changed password, or the header was malformed. */
 function refreshRefusals(ctx: OpenApiContext): JsonSchema[] {
   const { config } = ctx;
-  const out: JsonSchema[] = [ctx.schema('NoActiveAccountForToken', exactBody(new NoActiveAccountError(true), "The token's user was deleted or deactivated since."))];
+  const out: JsonSchema[] = [ctx.schema('NoActiveAccountForToken', exactBody(new AuthError('no_active_account', { detail: NO_ACTIVE_ACCOUNT_FOR_TOKEN }), "The token's user was deleted or deactivated since."))];
   if (config.getCredentialsChangedAt) out.push(passwordChanged(ctx));
   if (config.refreshByBearer) out.push(badAuthorizationHeader(ctx));
   return out;
@@ -943,7 +929,7 @@ const session: Describer = (ctx) => {
       parameters: [{ name: 'id', in: 'path', required: true, description: 'A session id from the list.', schema: { type: 'string', pattern: '^[0-9a-f]{32}$' } }],
       responses: {
         '204': noContent,
-        '404': jsonResponse("The caller has no such live session.", ctx.schema('NotFound', exactBody(new NotFoundError()))),
+        '404': jsonResponse("The caller has no such live session.", ctx.schema('NotFound', exactBody(new AuthError('not_found')))),
       },
     }),
   };
@@ -998,7 +984,7 @@ const tokenLifetimes: Describer = (ctx) => {
   const badRequest = jsonResponse('A lifetime is missing (`PUT`) or not valid, the lifetimes contradict each other, or the body is malformed.', {
     anyOf: [fieldErrors(ctx, 'TokenLifetimes', fields, messages), conflict, ...malformedBodies(ctx)],
   });
-  const denied = [ctx.schema('PermissionDenied', exactBody(new PermissionDeniedError()))];
+  const denied = [ctx.schema('PermissionDenied', exactBody(new AuthError('permission_denied')))];
   const who = config.isAdmin
     ? 'Needs an access token whose user `isAdmin` accepts; other users get 403.'
     : 'No `isAdmin` is configured, so every caller gets 403.';

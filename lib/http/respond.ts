@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AuthError, InternalError } from '../errors';
+import { AuthError, internalError } from '../errors';
 import type { Logger } from '../config/warnings';
 import { describeError } from '../util';
 
@@ -51,10 +51,10 @@ export function createErrorRenderer(
     let authError: AuthError;
     if (err instanceof AuthError) {
       authError = err;
-      if (err instanceof InternalError) logger.error(`[express-simplejwt] ${req.method} ${pathOf(req)}: ${describeError(err.cause ?? err)}`);
+      if (err.code === 'internal_error') logger.error(`[express-simplejwt] ${req.method} ${pathOf(req)}: ${describeError(err.cause ?? err)}`);
     } else {
       logger.error(`[express-simplejwt] ${req.method} ${pathOf(req)}: ${describeError(err)}`);
-      authError = new InternalError(err);
+      authError = internalError(err);
     }
     if (res.headersSent) {
       res.destroy();

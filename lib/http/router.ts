@@ -1,14 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import {
-  AuthError,
-  BadAuthorizationHeaderError,
-  InternalError,
-  MethodNotAllowedError,
-  NoActiveAccountError,
-  NotFoundError,
-  SessionLimitError,
-  ThrottledError,
-} from '../errors';
+import { AuthError, internalError, methodNotAllowed } from '../errors';
 import type { SessionManager } from '../tokens/sessions';
 import type { SessionInfo } from '../stores/types';
 import { credentialsVersion, parseAuthorizationHeader } from './authenticate';
@@ -71,7 +62,7 @@ export async function callHost<T>(fn: () => T | Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    throw err instanceof AuthError ? err : new InternalError(err);
+    throw err instanceof AuthError ? err : internalError(err);
   }
 }
 
@@ -110,7 +101,7 @@ export function createTokenRouter(
   async function userClaimsOf(user: unknown, credentials: number | null | undefined): Promise<Record<string, unknown>> {
     const id = await callHost(() => getUserId(user));
     if ((typeof id !== 'string' || id === '') && !(typeof id === 'number' && Number.isFinite(id))) {
-      throw new InternalError(new TypeError('getUserId() returned no usable id (a non-empty string or a number)'));
+      throw internalError(new TypeError('getUserId() returned no usable id (a non-empty string or a number)'));
     }
     const custom = config.customClaims ? await callHost(() => config.customClaims!(user)) : undefined;
     return callHost(() => tokens.issuer.userClaims(id, custom, credentials));
@@ -145,10 +136,10 @@ export function createTokenRouter(
     if (!config.loginResponse) return {};
     const extra = await callHost(() => config.loginResponse!(user, req));
     if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
-      throw new InternalError(new TypeError('loginResponse() must return an object of extra fields'));
+      throw internalError(new TypeError('loginResponse() must return an object of extra fields'));
     }
     for (const key of Object.keys(extra)) {
-      if (TOKEN_KEYS.has(key)) throw new InternalError(new TypeError(`loginResponse() may not set "${key}"`));
+      if (TOKEN_KEYS.has(key)) throw internalError(new TypeError(`loginResponse() may not set "${key}"`));
     }
     return extra;
   }
@@ -168,7 +159,7 @@ export function createTokenRouter(
       return { user, credentials: await credentialsOf(user) };
     }
     const find = config.findUserByUsername;
-    if (!find) throw new InternalError(new TypeError('the login endpoint needs "findUserByUsername" or "verifyCredentials"'));
+    if (!find) throw internalError(new TypeError('the login endpoint needs "findUserByUsername" or "verifyCredentials"'));
     const user = await callHost(() => find(username, req));
     // The credentials version is read before the hash: a change landing in between leaves the token with the older
     // version (refused), never a token of the old password with the new version.
@@ -194,7 +185,7 @@ export function createTokenRouter(
       try {
         attempt = await limiter.begin(req, res, username);
       } catch (err) {
-        if (err instanceof ThrottledError) loginFailed(req, username, 'throttled');
+        if (err instanceof AuthError && err.code === 'throttled') loginFailed(req, username, 'throttled');
         throw err;
       }
     }
@@ -203,7 +194,7 @@ export function createTokenRouter(
       if ('reason' in outcome) {
         loginFailed(req, username, outcome.reason);
         await attempt?.failed();
-        throw new NoActiveAccountError();
+        throw new AuthError('no_active_account');
       }
       return { ...outcome, username };
     } finally {
@@ -216,7 +207,7 @@ export function createTokenRouter(
     try {
       await start();
     } catch (err) {
-      if (err instanceof SessionLimitError) loginFailed(req, username, 'session_limit');
+      if (err instanceof AuthError && err.code === 'session_limit') loginFailed(req, username, 'session_limit');
       throw err;
     }
   }
@@ -266,7 +257,7 @@ export function createTokenRouter(
     if (Object.prototype.hasOwnProperty.call(body, field)) return { token: stringFields(body, [field])[field], source: 'body' };
     if (bearer) {
       const credential = parseAuthorizationHeader(req.headers[config.authHeaderKey], config.authSchemes);
-      if (credential.kind === 'bad') throw new BadAuthorizationHeaderError();
+      if (credential.kind === 'bad') throw new AuthError('bad_authorization_header');
       if (credential.kind === 'token') return { token: credential.token, source: 'bearer' };
     }
     const fromCookie = cookie?.();
@@ -329,7 +320,7 @@ export function createTokenRouter(
 
   const endOneSession: Endpoint = async (req) => {
     const id = sessionPath.exec(routePath(req.url))![1]!;
-    if (!(await sessions.endSession(callerId(req), id))) throw new NotFoundError();
+    if (!(await sessions.endSession(callerId(req), id))) throw new AuthError('not_found');
     return undefined;
   };
 
@@ -386,7 +377,7 @@ export function createTokenRouter(
       requireAuth(req, res, (failed?: unknown) => {
         if (failed !== undefined) return next(failed); // errors: 'next': authentication failed, never run the handler
         if (handle) run(route, handle, req, res, next);
-        else renderError(new MethodNotAllowedError(req.method, route.allow), req, res, NO_STORE, next);
+        else renderError(methodNotAllowed(req.method, route.allow), req, res, NO_STORE, next);
       });
       return;
     }
@@ -399,7 +390,7 @@ export function createTokenRouter(
       }
     }
     if (handle) return run(route, handle, req, res, next);
-    renderError(new MethodNotAllowedError(req.method, route.allow), req, res, NO_STORE, next);
+    renderError(methodNotAllowed(req.method, route.allow), req, res, NO_STORE, next);
   }
 
   return tokenRouter;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { ipKeyGenerator, MemoryStore, type ClientRateLimitInfo, type Options as RateLimitOptions, type Store } from 'express-rate-limit';
-import { ServerBusyError, StoreUnavailableError, ThrottledError } from '../errors';
+import { AuthError, ThrottledError } from '../errors';
 import type { Config } from '../config/resolve';
 import { describeError } from './respond';
 import { RedisStore } from '../stores/redis';
@@ -101,13 +101,13 @@ export function createLoginLimiter(config: Config): LoginLimiter | undefined {
   };
 
   let lastFailureLog = 0;
-  function unavailable(err: unknown): StoreUnavailableError {
+  function unavailable(err: unknown): AuthError {
     const now = Date.now();
     if (now - lastFailureLog > 10_000) {
       lastFailureLog = now;
       logger.error(`[express-simplejwt] login limiter store unavailable: ${describeError(err)}`);
     }
-    return new StoreUnavailableError(err);
+    return new AuthError('store_unavailable', { cause: err });
   }
 
   let initialising: Promise<void> | undefined;
@@ -150,7 +150,7 @@ export function createLoginLimiter(config: Config): LoginLimiter | undefined {
         },
         (err: unknown) => {
           clearTimeout(timer);
-          reject(err instanceof StoreUnavailableError ? err : unavailable(err));
+          reject(err instanceof AuthError && err.code === 'store_unavailable' ? err : unavailable(err));
         },
       );
     });
@@ -183,7 +183,7 @@ export function createLoginLimiter(config: Config): LoginLimiter | undefined {
     const address = ipKeyGenerator(req.ip ?? '');
     const addressKey = `${address}|>`;
     // Capacity first: a login refused for load touches no counter and is never counted.
-    if (!hashingPool.hasCapacity()) throw new ServerBusyError();
+    if (!hashingPool.hasCapacity()) throw new AuthError('server_busy');
     // Hashed, so a key stays short however long the name: 16 KiB usernames would otherwise fill the store.
     const name = createHash('sha256').update(username.normalize('NFKC').toLowerCase()).digest('base64url');
     const userKey = `${address}|${name}`;
@@ -207,7 +207,7 @@ export function createLoginLimiter(config: Config): LoginLimiter | undefined {
     }
     if (used >= limit) throw throttled(res, reset);
     // Not limited, but this address already holds its share of the password pool.
-    if ((inFlight.get(addressKey) ?? 0) >= perAddress) throw new ServerBusyError();
+    if ((inFlight.get(addressKey) ?? 0) >= perAddress) throw new AuthError('server_busy');
     setHeaders(res, used, reset);
     bump(addressKey, 1);
     bump(key, 1);

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { VerifyOnlyError } from '../errors';
+import { AuthError } from '../errors';
 import type { ErrorRenderer } from './respond';
 import { ROUTES, routePath } from './routes';
 
@@ -17,7 +17,7 @@ export function verifyOnlyRouter(
 ) {
   const headers = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
   return function tokenRouter(req: Request, res: Response, next: NextFunction): void {
-    if (ISSUING_PATHS.has(routePath(req.url))) return renderError(new VerifyOnlyError(), req, res, headers, next);
+    if (ISSUING_PATHS.has(routePath(req.url))) return renderError(new AuthError('verify_only'), req, res, headers, next);
     router(req, res, next);
   };
 }

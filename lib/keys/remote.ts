@@ -3,7 +3,7 @@ import type { SigningKey } from 'jwks-rsa';
 import { parseDuration } from '../config/duration';
 import type { Algorithm, JwksUriOptions } from '../config/options';
 import type { Logger, WarningCode } from '../config/warnings';
-import { KeysUnavailableError } from '../errors';
+import { AuthError } from '../errors';
 import { checkAlgorithm, checkKeyForAlgorithm, isAlgorithm, isHmac, signatureLength } from './algorithms';
 import type { KeySet, VerifyKey } from './keyset';
 import { requireOptional } from '../util';
@@ -132,7 +132,7 @@ export function createRemoteKeys(
         // An unknown kid (or no kid and several keys) is an invalid token; anything else means we could not look.
         if (err?.name === 'SigningKeyNotFoundError') return undefined;
         logger.warn(`[express-simplejwt] JWKS_UNAVAILABLE: keys could not be fetched from ${spec.uri}: ${err?.name ?? 'Error'}: ${String(err?.message).slice(0, 200)}`);
-        throw new KeysUnavailableError(err);
+        throw new AuthError('keys_unavailable', { cause: err });
       },
     );
   }

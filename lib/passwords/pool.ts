@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ServerBusyError } from '../errors';
+import { AuthError } from '../errors';
 import { bcryptBackend, type BcryptImplementation } from './native';
 
 /** Compares a password with a bcrypt hash; resolves whether they match. */
@@ -49,8 +49,8 @@ interface Job {
  * `bcryptBackend`). bcryptjs is pure JavaScript: its async compare still runs on the main thread (in slices), so a
  * burst of logins would starve every other request; native code would run in libuv's four threads, shared with
  * file and DNS work. Here the event loop only posts messages, and hashing takes every core. When `maxPending` comparisons are
- * already running or queued, a new one is refused at once with `ServerBusyError` (503 `server_busy`,
- * `Retry-After: 1`) instead of queueing without bound. Workers start on first use and are unref'ed: they never
+ * already running or queued, a new one is refused at once with 503 `server_busy`
+ * (`Retry-After: 1`) instead of queueing without bound. Workers start on first use and are unref'ed: they never
  * keep the process alive.
  *
  * @example
@@ -113,7 +113,7 @@ export function createHashingPool(options: HashingPoolOptions = {}) {
   }
 
   const compare: BcryptCompare = (password, hash) => {
-    if (pending >= maxPending) return Promise.reject(new ServerBusyError());
+    if (pending >= maxPending) return Promise.reject(new AuthError('server_busy'));
     pending++;
     if (threads === 0) {
       return backend.compare(password, hash).then(

@@ -86,7 +86,7 @@ export interface SessionStart {
  * The outcome of `startSession()`.
  *
  * @example
- * if ((await store.startSession(start)).status === 'full') throw new SessionLimitError();
+ * if ((await store.startSession(start)).status === 'full') throw new AuthError('session_limit');
  */
 export type SessionStartResult =
   /** Recorded; `ended` lists the sessions the cap ended (oldest first). */

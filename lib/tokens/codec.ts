@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { constants, createHmac, timingSafeEqual, verify as verifySignature, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { TOKEN_MESSAGES, TokenError, VerifyOnlyError } from '../errors';
+import { AuthError, tokenError, TOKEN_MESSAGES } from '../errors';
 import type { Algorithm } from '../config/options';
 import { ALGORITHMS } from '../keys/algorithms';
 import { singleKeySet, type KeySet, type VerifyKey } from '../keys/keyset';
@@ -56,8 +56,8 @@ export const MAX_TOKEN_LENGTH = 8192;
 const UNDERSTOOD_CRIT: ReadonlySet<string> = new Set();
 const COMPACT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-function invalid(cause?: unknown): TokenError {
-  return new TokenError(TOKEN_MESSAGES.invalid, cause);
+function invalid(cause?: unknown): AuthError {
+  return tokenError(TOKEN_MESSAGES.invalid, cause);
 }
 
 /** Freezes a value and everything in it, so claims shared through the verified-token cache cannot be changed. */
@@ -151,7 +151,7 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
    * validators, so a claim named `constructor` or `toString` made it throw.
    */
   function sign(payload: Record<string, unknown>): string {
-    if (!signer) throw new VerifyOnlyError();
+    if (!signer) throw new AuthError('verify_only');
     return jwt.sign(JSON.stringify(payload), signer.key, signOptions);
   }
 
@@ -200,7 +200,7 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
     const { exp, nbf, iat } = decoded.claims;
     if (nbf !== undefined && (nbf as number) > now + leeway) throw invalid();
     if (iat !== undefined && iat > now + leeway) throw invalid();
-    if (checkExp && typeof exp === 'number' && exp <= now - leeway) throw new TokenError(TOKEN_MESSAGES.expired);
+    if (checkExp && typeof exp === 'number' && exp <= now - leeway) throw tokenError(TOKEN_MESSAGES.expired);
     // A copy: the host may add to `req.auth`, and the cached claims must stay as signed.
     return { header: decoded.header, claims: { ...decoded.claims } };
   }
@@ -252,7 +252,7 @@ export function createCodec({ algorithm, key, keys, leeway, audience, issuer }: 
 
   /**
    * Checks shape, key, signature, header and claims, in simplejwt's order: everything that makes a token
-   * invalid first, then expiry. `now` is in seconds. Throws (or rejects with) `TokenError`. `checkExp` false
+   * invalid first, then expiry. `now` is in seconds. Throws (or rejects with) a `token_not_valid` `AuthError`. `checkExp` false
    * leaves an `exp` in the past to the caller (a sliding token is refreshed after its `exp`); a malformed one is
    * still invalid.
    */

@@ -67,7 +67,7 @@ export function createIssuer(config: Config, codec: Codec, factory: TokenFactory
   }
 
   return {
-    /** `false` in verify-only mode (only a public key, or a remote JWKS): issuing throws `VerifyOnlyError`. */
+    /** `false` in verify-only mode (only a public key, or a remote JWKS): issuing throws 404 `verify_only`. */
     canSign: codec.canSign,
     now,
     issuePair,

@@ -33,7 +33,7 @@ export interface TokenApi {
   accessFrom(claims: TokenClaims, lifetime?: number): IssuedToken;
   /** A sliding token for `userClaims`, with the configured (or given) lifetimes in seconds. */
   issueSliding(userClaims: Record<string, unknown>, lifetimes?: Pick<Lifetimes, 'sliding' | 'slidingRefresh'>): IssuedToken;
-  /** `false` in verify-only mode (only a public key, or a remote JWKS): the issuing methods throw `VerifyOnlyError`. */
+  /** `false` in verify-only mode (only a public key, or a remote JWKS): the issuing methods throw 404 `verify_only`. */
   readonly canSign: boolean;
 }
 

@@ -1,11 +1,6 @@
 import type { Request } from 'express';
 import type { Config } from '../config/resolve';
-import {
-  SessionLimitError,
-  StoreUnavailableError,
-  TOKEN_MESSAGES,
-  TokenError,
-} from '../errors';
+import { AuthError, tokenError, TOKEN_MESSAGES } from '../errors';
 import type { Awaitable, NewToken, PresentedToken, Rotation, SessionInfo, SessionStart, TokenRecord } from '../stores/types';
 import type { TokenClaims } from './codec';
 import type { Issuer, TokenPair } from './issuer';
@@ -35,16 +30,16 @@ function clientOf(req: Request | undefined): { userAgent?: string; ip?: string }
 export function createSessionManager(config: Config, issuer: Issuer) {
   const { store, storeTimeoutMs, logger, events } = config;
   const jtiClaim = config.claims.jti;
-  const blacklisted = () => new TokenError(TOKEN_MESSAGES.blacklisted);
+  const blacklisted = () => tokenError(TOKEN_MESSAGES.blacklisted);
   let lastFailureLog = 0;
 
-  function unavailable(err: unknown): StoreUnavailableError {
+  function unavailable(err: unknown): AuthError {
     const now = Date.now();
     if (now - lastFailureLog > 10_000) {
       lastFailureLog = now;
       logger.error(`[express-simplejwt] token store unavailable: ${describeError(err)}`);
     }
-    return new StoreUnavailableError(err);
+    return new AuthError('store_unavailable', { cause: err });
   }
 
   /**
@@ -57,7 +52,7 @@ export function createSessionManager(config: Config, issuer: Issuer) {
     const report = (ok: boolean) => {
       if (timed) events.send('storeOperation', { operation: name, durationMs: performance.now() - started, ok });
     };
-    const fail = (err: unknown): StoreUnavailableError => {
+    const fail = (err: unknown): AuthError => {
       report(false);
       events.send('storeError', { operation: name, message: describeError(err) });
       return unavailable(err);
@@ -204,7 +199,7 @@ export function createSessionManager(config: Config, issuer: Issuer) {
     const recordedAccess = accessRecord(access);
     if (recordedAccess) start.access = recordedAccess;
     const result = await guard('startSession', () => store.startSession(start));
-    if (result.status === 'full') throw new SessionLimitError();
+    if (result.status === 'full') throw new AuthError('session_limit');
     events.send('login', { userId: session.userId, sessionId: jti, ip: req.ip });
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TOKEN_MESSAGES, TokenError } from '../errors';
+import { tokenError, TOKEN_MESSAGES } from '../errors';
 import type { Codec, TokenClaims } from './codec';
 
 /**
@@ -149,14 +149,14 @@ export function createTokenFactory(codec: Codec, names: ClaimNames, registered: 
    * `expected` is `null` for verify, which accepts any type.
    */
   function checkClaims(claims: TokenClaims, expected: TokenType | null): void {
-    if (claims.exp === undefined && !allowNoExp) throw new TokenError(TOKEN_MESSAGES.noExp);
+    if (claims.exp === undefined && !allowNoExp) throw tokenError(TOKEN_MESSAGES.noExp);
     // A jti that is not a non-empty string is no id: it could be neither revoked nor looked up in a store.
     const jti = claims[names.jti];
-    if (typeof jti !== 'string' || jti === '') throw new TokenError(TOKEN_MESSAGES.noId);
+    if (typeof jti !== 'string' || jti === '') throw tokenError(TOKEN_MESSAGES.noId);
     if (expected === null) return;
     const type = claims[names.tokenType];
-    if (type === undefined) throw new TokenError(TOKEN_MESSAGES.noType);
-    if (type !== expected) throw new TokenError(TOKEN_MESSAGES.wrongType);
+    if (type === undefined) throw tokenError(TOKEN_MESSAGES.noType);
+    if (type !== expected) throw tokenError(TOKEN_MESSAGES.wrongType);
   }
 
   /** The claim's user id as a string, or `undefined` when it is absent or not a usable id. */

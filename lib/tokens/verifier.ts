@@ -1,18 +1,6 @@
 import type { AuthTokenClass } from '../config/options';
 import type { Config } from '../config/resolve';
-import {
-  AuthError,
-  InternalError,
-  InvalidTokenError,
-  NoActiveAccountError,
-  NoUserIdError,
-  PasswordChangedError,
-  TOKEN_MESSAGES,
-  TokenError,
-  UserInactiveError,
-  UserNotFoundError,
-  type TokenClassMessage,
-} from '../errors';
+import { AuthError, InvalidTokenError, tokenError, internalError, TOKEN_MESSAGES, NO_ACTIVE_ACCOUNT_FOR_TOKEN, type TokenClassMessage } from '../errors';
 import { isThenable } from '../util';
 import type { Codec, DecodedToken, TokenClaims } from './codec';
 import { credentialsChangedSince, REFRESH_EXP_CLAIM, type TokenFactory, type TokenType } from './tokens';
@@ -20,7 +8,7 @@ import { credentialsChangedSince, REFRESH_EXP_CLAIM, type TokenFactory, type Tok
 /**
  * The revocation step (where simplejwt answers `Token is blacklisted`): the session manager's store check, given
  * to the verifier when it is built. Returns `undefined` when it can answer at once, else a promise; it throws or
- * rejects with a `TokenError`.
+ * rejects with a `token_not_valid` `AuthError`.
  */
 export type RevocationCheck = (claims: TokenClaims) => void | Promise<void>;
 
@@ -50,18 +38,18 @@ export interface UserStep {
 
 /** `authenticate()`'s user step: simplejwt's messages; a host callback's error goes on as is. */
 export const REQUEST_USER: UserStep = {
-  noId: () => new NoUserIdError(),
-  missing: () => new UserNotFoundError(),
-  inactive: () => new UserInactiveError(),
+  noId: () => new AuthError('token_not_valid', { detail: TOKEN_MESSAGES.noUserId }),
+  missing: () => new AuthError('user_not_found'),
+  inactive: () => new AuthError('user_inactive'),
   hostError: (err) => err,
 };
 
 /** A refresh's user step: one message for every failure; a host callback's error becomes a generic 500. */
 export const SESSION_USER: UserStep = {
   noId: undefined,
-  missing: () => new NoActiveAccountError(true),
-  inactive: () => new NoActiveAccountError(true),
-  hostError: (err) => (err instanceof AuthError ? err : new InternalError(err)),
+  missing: () => new AuthError('no_active_account', { detail: NO_ACTIVE_ACCOUNT_FOR_TOKEN }),
+  inactive: () => new AuthError('no_active_account', { detail: NO_ACTIVE_ACCOUNT_FOR_TOKEN }),
+  hostError: (err) => (err instanceof AuthError ? err : internalError(err)),
 };
 
 function isTokenError(err: unknown): err is AuthError {
@@ -120,14 +108,14 @@ export function createVerifier(config: Config, codec: Codec, factory: TokenFacto
       const at = now();
       if (sliding) {
         const refreshExp = claims[REFRESH_EXP_CLAIM];
-        if (refreshExp !== undefined && !Number.isSafeInteger(refreshExp)) throw new TokenError(TOKEN_MESSAGES.invalid);
-        if (typeof refreshExp === 'number' && refreshExp <= at - leeway) throw new TokenError(TOKEN_MESSAGES.refreshExpired);
+        if (refreshExp !== undefined && !Number.isSafeInteger(refreshExp)) throw tokenError(TOKEN_MESSAGES.invalid);
+        if (typeof refreshExp === 'number' && refreshExp <= at - leeway) throw tokenError(TOKEN_MESSAGES.refreshExpired);
       } else if (typeof claims.exp === 'number' && claims.exp <= at - leeway) {
-        throw new TokenError(TOKEN_MESSAGES.expired);
+        throw tokenError(TOKEN_MESSAGES.expired);
       }
       const result = checked(claims, sliding ? 'sliding' : types[0]!, checkRevocation);
       const last = (c: TokenClaims): TokenClaims => {
-        if (sliding && c[REFRESH_EXP_CLAIM] === undefined && !allowNonExpiring) throw new TokenError(TOKEN_MESSAGES.noRefreshExp);
+        if (sliding && c[REFRESH_EXP_CLAIM] === undefined && !allowNonExpiring) throw tokenError(TOKEN_MESSAGES.noRefreshExp);
         return c;
       };
       return isThenable(result) ? Promise.resolve(result).then(last) : last(result);
@@ -230,7 +218,7 @@ export function createVerifier(config: Config, codec: Codec, factory: TokenFacto
       throw step.hostError(err);
     }
     if (!active) throw step.inactive();
-    if (changed) throw new PasswordChangedError();
+    if (changed) throw new AuthError('password_changed');
     return found;
   }
 

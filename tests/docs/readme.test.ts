@@ -75,8 +75,12 @@ describe('README: the error table', () => {
     }
   }
 
-  /** Every AuthError subclass the kit exports, made with no arguments: its code and status never depend on them. */
+  /** Every code of the ERRORS table, and every AuthError subclass the kit exports (made with no arguments). */
   const produced = new Map<string, number>();
+  for (const code of Object.keys(errors.ERRORS) as errors.ErrorCode[]) {
+    const err = new errors.AuthError(code);
+    produced.set(err.code, err.status);
+  }
   for (const [name, value] of Object.entries(errors)) {
     if (typeof value !== 'function' || !(value.prototype instanceof errors.AuthError)) continue;
     const Class = value as unknown as new () => errors.AuthError;
@@ -85,9 +89,10 @@ describe('README: the error table', () => {
     expect({ name, code: err.code }).toEqual({ name, code: expect.stringMatching(/^[a-z_]+$/) });
   }
 
-  it('found the error classes', () => {
+  it('found the error codes, each with the status of the table', () => {
     expect(produced.size).toBeGreaterThan(15);
     expect(produced.get('token_not_valid')).toBe(401);
+    for (const [code, spec] of Object.entries(errors.ERRORS)) expect({ code, status: produced.get(code) }).toEqual({ code, status: spec.status });
   });
 
   it('has a row, with the right status, for the code of every AuthError subclass', () => {

@@ -4,7 +4,7 @@
  */
 import request from 'supertest';
 import type { ErrorRequestHandler } from 'express';
-import { NotAuthenticatedError } from '../../lib';
+import { AuthError } from '../../lib';
 import type { DemoUser } from '../../demo-app/users';
 import { makeApp } from '../helpers/app';
 
@@ -67,6 +67,7 @@ describe.each([5, 4] as const)('auth.protect() on Express %i', (major) => {
       res.status(401).end();
     }) as ErrorRequestHandler);
     expect((await request(made.app).get('/me/')).status).toBe(401);
-    expect(seen[0]).toBeInstanceOf(NotAuthenticatedError);
+    expect(seen[0]).toBeInstanceOf(AuthError);
+    expect(seen[0]).toMatchObject({ code: 'not_authenticated' });
   });
 });
