@@ -355,6 +355,9 @@ describe('user enumeration through responses (OWASP Authentication cheat sheet "
 });
 
 describe('brute force (OWASP Authentication cheat sheet "protect against automated attacks"; ASVS 5.0 6.3.1; PortSwigger "broken brute-force protection" and "bypassing rate limits via race conditions" labs)', () => {
+  /** What `passwordHashing: false` was before native bcrypt: every comparison a call of bcryptjs's `compare`. */
+  const BCRYPTJS_ON_MAIN_THREAD = { threads: 0, bcrypt: 'bcryptjs', maxPending: Number.MAX_SAFE_INTEGER } as const;
+
   /** Counts the bcrypt comparisons a request made, and the CPU time it cost this process (the server runs in it). */
   async function timed(send: () => request.Test): Promise<{ res: request.Response; ms: number; compares: number }> {
     const compare = jest.spyOn(bcrypt, 'compare');
@@ -369,8 +372,8 @@ describe('brute force (OWASP Authentication cheat sheet "protect against automat
   }
 
   it('after 10 failures the right password is refused 429 with Retry-After, before bcrypt runs', async () => {
-    // bcrypt on the main thread (no worker pool), so the spy sees every comparison.
-    const { app } = fresh({ passwordHashing: false });
+    // bcryptjs on the main thread (no worker pool, no native bcrypt), so the spy sees every comparison.
+    const { app } = fresh({ passwordHashing: BCRYPTJS_ON_MAIN_THREAD });
     const failures = [];
     for (let i = 0; i < 10; i++) failures.push(await timed(() => obtain(app).send({ username: 'vitor', password: `guess-${i}` })));
     for (const failure of failures) {
@@ -388,8 +391,8 @@ describe('brute force (OWASP Authentication cheat sheet "protect against automat
   });
 
   it('30 concurrent guesses: at most 10 reach bcrypt, the rest are 429 (no race past the limit)', async () => {
-    // bcrypt on the main thread (no worker pool), so the spy sees every comparison.
-    const { app } = fresh({ passwordHashing: false });
+    // bcryptjs on the main thread (no worker pool, no native bcrypt), so the spy sees every comparison.
+    const { app } = fresh({ passwordHashing: BCRYPTJS_ON_MAIN_THREAD });
     const compare = jest.spyOn(bcrypt, 'compare');
     try {
       const results = await Promise.all(Array.from({ length: 30 }, (_, i) => obtain(app).send({ username: 'alice', password: `race-${i}` })));

@@ -27,7 +27,7 @@ describe('the bcrypt worker pool', () => {
     }
   });
 
-  it('runs on the main thread with passwordHashing: false', async () => {
+  it('compares without workers with passwordHashing: false (native: libuv threads; bcryptjs: the main thread)', async () => {
     const { app } = makeApp({ passwordHashing: false });
     expect((await request(app).post('/api/token/').send({ username: 'vitor', password: '123' })).status).toBe(200);
   });
