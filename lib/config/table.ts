@@ -582,7 +582,7 @@ export const OPTION_TABLE = {
     parse: passwordHashing,
     type: "`{ threads?, maxPending?, bcrypt?, nice? }` or `false`",
     default: "worker threads: one per core; `maxPending` max(16, threads × 16); `bcrypt: 'auto'` (`@node-rs/bcrypt` when installed, else bcryptjs); shared by the process",
-    doc: "bcrypt runs off the main thread, so a login storm does not starve other requests; beyond `maxPending` running or queued comparisons a login answers `503 server_busy` at once, as does a login from an address that already has `threads` checks running (at least 4; without workers a quarter of `maxPending`) when `loginThrottle` is on; neither counts as a failed attempt. `false`: bcryptjs on the main thread.",
+    doc: "bcrypt runs off the main thread, so a login storm does not starve other requests; beyond `maxPending` running or queued comparisons a login answers `503 server_busy` at once, as does a login from an address that already has `threads` checks running (at least 4; without workers a quarter of `maxPending`) when `loginThrottle` is on; neither counts as a failed attempt. `bcrypt`: `'auto'` uses `@node-rs/bcrypt` when it is installed, `'native'` requires it, `'bcryptjs'` never uses it; `nice` (Linux, 0–19) lowers the workers' priority. `false`: no workers (native bcrypt in libuv's threads, bcryptjs on the main thread).",
   },
   bcryptRounds: {
     parse: wholeNumber(10, 4, 'an integer from 4 to 31', 31),
