@@ -38,7 +38,7 @@ describe('checkSharedState', () => {
 
   it('makes the demo exit with 2 and the reason before forking', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'demo-app/server.ts'], {
-      cwd: join(__dirname, '..'),
+      cwd: join(__dirname, '../../..'),
       env: { ...process.env, WEB_CONCURRENCY: '2', JWT_STORE: 'memory', JWT_SECRET: SECRET, PORT: '0' },
       encoding: 'utf8',
       timeout: 30_000,
