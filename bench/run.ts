@@ -689,7 +689,7 @@ const COLUMN_WIDTHS = COLUMNS.map((c) => Math.max(8, c.length));
 function printRow(label: string, r: Result, bare: Result | undefined): void {
   const ratio = r.ratios || bare ? fixed(ratioToBare(r, bare!), 2) : '';
   const cells = [fixed(r.rps, 0), fixed(r.p50), fixed(r.p99), ratio, percent(r.cpuShare), fixed(r.cpuPerRequest, 0)];
-  console.log(`${label.padEnd(46)} ${cells.map((c, i) => c.padStart(COLUMN_WIDTHS[i]!)).join(' ')}  ${rowNote(r)}`);
+  console.log(`${label.padEnd(60)} ${cells.map((c, i) => c.padStart(COLUMN_WIDTHS[i]!)).join(' ')}  ${rowNote(r)}`);
 }
 
 function checkTargets(results: Record<string, Result>) {
@@ -712,14 +712,17 @@ function markdown(rows: Row[], targets: ReturnType<typeof checkTargets>, microRo
       `${cpus.length} cores, Node ${process.version}, ${os.platform()} ${os.release()}.`,
     `The first ${ROUNDS.length} rows: a server process each, measured side by side in ${ROUND_TIMING.rounds} alternating rounds ` +
       `(${ROUND_TIMING.warmup} s warm-up, ${TIMING.warmup} s in the first round, then ${ROUND_TIMING.duration} s), each request presenting the ` +
-      'next of that many distinct valid access tokens, round-robin; figures are medians over the rounds, the ratio is the median ' +
-      'of the ratios to bare Express in the same round, with their range. ' +
+      'next of that many distinct valid access tokens, round-robin (one unless the row says otherwise; the demo its own login\'s ' +
+      'token); figures are medians over the rounds, the ratio is the median of the ratios to bare Express in the same round, ' +
+      'with their range. The demo runs as `npm start` starts it (its CPU: npm\'s process tree), every other server is ' +
+      '`bench/servers/hello.ts`, compiled. ' +
       `Other rows: their own server process, autocannon from the runner process, ${TIMING.warmup} s warm-up then ${TIMING.duration} s; ` +
       '32 connections; logins 1 (bcrypt is CPU-bound, so more only queues). Latency in ms as autocannon reports it; ' +
       '∞: at least that share of requests timed out (10 s) or none completed. ' +
       'srv CPU: the server process\'s CPU time over wall time (100% = one core); CPU µs/req: its CPU per request, ' +
       'which other work on the machine does not skew the way it skews req/s. ' +
-      `Load average at start: ${LOAD_AT_START.map((n) => n.toFixed(2)).join(' / ')} (1/5/15 min).`,
+      `Load average at start: ${LOAD_AT_START.map((n) => n.toFixed(2)).join(' / ')} (1/5/15 min)` +
+      (LOAD_AT_START[0]! > 1 ? ': other work shared the machine, so these figures are provisional (req/s most; CPU µs/req and same-round ratios less).' : '.'),
     '',
     `| Row | ${COLUMNS.join(' | ')} | |`,
     `| --- | ${COLUMNS.map(() => '---:').join(' | ')} | --- |`,
@@ -773,7 +776,7 @@ const MIB = 2 ** 20;
  * access-token revocation) and rotate (refresh with rotation) per call at 1k and at 100k live sessions.
  */
 function growthRows(): GrowthRow[] {
-  const sizes = QUICK ? ['1000', '10000', '300'] : ['1000', '100000', '2000'];
+  const sizes = QUICK ? ['500', '5000', '200'] : ['1000', '100000', '2000'];
   const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'store-growth.ts'), ...sizes, '--json'], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -899,7 +902,7 @@ async function main(): Promise<void> {
 
 async function runAll(): Promise<void> {
   if (LOAD_AT_START[0]! > 0.5) console.log(`warning: load average ${LOAD_AT_START[0]!.toFixed(2)}: other work will skew the figures`);
-  console.log(`${'row'.padEnd(46)} ${COLUMNS.map((c, i) => c.padStart(COLUMN_WIDTHS[i]!)).join(' ')}`);
+  console.log(`${'row'.padEnd(60)} ${COLUMNS.map((c, i) => c.padStart(COLUMN_WIDTHS[i]!)).join(' ')}`);
   const { results, rows } = await runScenarios();
 
   const targets = checkTargets(results);
