@@ -353,7 +353,7 @@ function treeCpu(pid: number): number {
 
 /**
  * The demo app as shipped: `npm start` (whatever command package.json gives it) with `PORT`, a fresh `DEMO_DB`
- * and this run's secret, its own process group so stopping it stops npm and the server. Its CPU is the whole
+ * this run's secret and an access token lifetime of an hour, its own process group so stopping it stops npm and the server. Its CPU is the whole
  * tree's (npm waits idle). Ready once it prints its `demo on http://...` banner.
  */
 async function startDemo(): Promise<{ child: ChildProcess; url: string; cpu: () => Promise<number> }> {
@@ -362,7 +362,8 @@ async function startDemo(): Promise<{ child: ChildProcess; url: string; cpu: () 
   const child = spawn('npm', ['start', '--silent'], {
     cwd: ROOT,
     detached: true,
-    env: { ...process.env, PORT: String(DEMO_PORT), HOST: '127.0.0.1', DEMO_DB: path.join(db, 'demo.sqlite3'), JWT_SECRET: SECRET },
+    // Its access token lives an hour (the default 5 minutes would end within the rounds).
+    env: { ...process.env, PORT: String(DEMO_PORT), HOST: '127.0.0.1', DEMO_DB: path.join(db, 'demo.sqlite3'), JWT_SECRET: SECRET, JWT_ACCESS_TOKEN_LIFETIME: '1h' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.add(child);
