@@ -246,14 +246,28 @@ const TARGETS: Target[] = [
 
 const children = new Set<ChildProcess>();
 
-/** Signals a server; the demo runs in a process group of its own (npm and the server), so the whole group. */
-function signal(child: ChildProcess, name: NodeJS.Signals): void {
+/** The processes `pid` started, and theirs (from /proc). */
+function descendants(pid: number): number[] {
+  let children: string;
   try {
-    if (child.spawnargs[0] === 'npm') process.kill(-child.pid!, name);
-    else child.kill(name);
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
   } catch {
-    // already gone
+    return [];
   }
+  return children.trim().split(/\s+/).filter(Boolean).map(Number).flatMap((child) => [child, ...descendants(child)]);
+}
+
+/** Signals a server; the demo (npm and the server it starts) as a whole tree, the server first. */
+function signal(child: ChildProcess, name: NodeJS.Signals): void {
+  const tree = child.spawnargs[0] === 'npm' ? descendants(child.pid!).reverse() : [];
+  for (const pid of tree) {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // already gone
+    }
+  }
+  child.kill(name);
 }
 
 function killAll(): void {
@@ -337,31 +351,31 @@ const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' 
 
 /** Microseconds of CPU used by process `pid` and its descendants so far (from /proc, 1/CLK_TCK resolution). */
 function treeCpu(pid: number): number {
-  let stat: string;
-  let children: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
-  } catch {
-    return 0; // gone meanwhile
-  }
-  // Fields after the command name (which may hold spaces, inside parentheses): utime and stime are the 12th and 13th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const own = ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
-  return own + children.trim().split(/\s+/).filter(Boolean).reduce((sum, child) => sum + treeCpu(Number(child)), 0);
+  return [pid, ...descendants(pid)].reduce((sum, p) => {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    } catch {
+      return sum; // gone meanwhile
+    }
+    // Fields after the command name (which may hold spaces, inside parentheses): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return sum + ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
+  }, 0);
 }
 
 /**
- * The demo app as shipped: `npm start` (whatever command package.json gives it) with `PORT`, a fresh `DEMO_DB`
- * this run's secret and an access token lifetime of an hour, its own process group so stopping it stops npm and the server. Its CPU is the whole
- * tree's (npm waits idle). Ready once it prints its `demo on http://...` banner.
+ * The demo app as shipped: `npm start` (whatever command package.json gives it) with `PORT`, a fresh `DEMO_DB`,
+ * this run's secret and an access token lifetime of an hour. Its CPU is the whole tree's (npm waits idle); stopping
+ * it signals the tree. Not in a session of its own: with the kernel's autogroup scheduling a new session gets a CPU
+ * share of its own, and the demo would outrun the other servers on a busy machine. Ready once it prints its
+ * `demo on http://...` banner.
  */
 async function startDemo(): Promise<{ child: ChildProcess; url: string; cpu: () => Promise<number> }> {
   const db = mkdtempSync(path.join(os.tmpdir(), 'simplejwt-bench-demo-'));
   process.on('exit', () => rmSync(db, { recursive: true, force: true }));
   const child = spawn('npm', ['start', '--silent'], {
     cwd: ROOT,
-    detached: true,
     // Its access token lives an hour (the default 5 minutes would end within the rounds).
     env: { ...process.env, PORT: String(DEMO_PORT), HOST: '127.0.0.1', DEMO_DB: path.join(db, 'demo.sqlite3'), JWT_SECRET: SECRET, JWT_ACCESS_TOKEN_LIFETIME: '1h' },
     stdio: ['ignore', 'pipe', 'inherit'],
