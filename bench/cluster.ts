@@ -347,3 +347,23 @@ if (require.main === module) {
       process.exitCode = 1;
     });
 }
+
+/**
+ * The rows `npm run bench` prints and writes (bench/run.ts calls this): quick mode is a smoke run of the
+ * store-less and SQLite rows, one second each; the full run is every row, 4 rounds of 5 s.
+ */
+export async function rows(context: { quick: boolean }): Promise<({ label: string } & Record<string, number | string>)[]> {
+  const measured = context.quick
+    ? [...(await clusterRows({ rounds: 1, seconds: 1, sessions: 100, only: 'no store' })), ...(await clusterRows({ rounds: 1, seconds: 1, sessions: 100, only: 'rotation, SQLite' }))]
+    : await clusterRows();
+  const base = measured.find((r) => r.label.includes('no store'))?.speedup;
+  return measured.map((r) => ({
+    label: r.label,
+    'req/s, 1 process': r.rps1,
+    'req/s, 2 processes': r.rps2,
+    'speed-up (range)': `${r.speedup.toFixed(2)} (${r.speedupMin.toFixed(2)}–${r.speedupMax.toFixed(2)})`,
+    'vs store-less speed-up': base === undefined ? '' : r.speedup / base,
+    'CPU µs/req, 1': r.cpu1,
+    'CPU µs/req, 2': r.cpu2,
+  }));
+}

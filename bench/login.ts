@@ -355,3 +355,20 @@ if (require.main === module) {
       process.exitCode = 1;
     });
 }
+
+/**
+ * The rows `npm run bench` prints and writes (bench/run.ts calls this): quick mode is a smoke run of one short
+ * round; the full run is 4 rounds of 40 logins per server.
+ */
+export async function rows(context: { quick: boolean }): Promise<({ label: string } & Record<string, number | string>)[]> {
+  const measured = await measureLogin(context.quick ? { rounds: 1, warmup: 0.5, duration: 1.5, logins: 8 } : {});
+  return measured.map((r) => ({
+    label: r.label,
+    'req/s': r.reqPerSec,
+    'range req/s': `${r.range[0].toFixed(1)}–${r.range[1].toFixed(1)}`,
+    'vs first': r.ratio ?? '',
+    'p99 ms': r.p99,
+    'CPU µs/req': r.cpuMicrosPerRequest ?? '',
+    note: r.note ?? '',
+  }));
+}

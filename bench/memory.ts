@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
   let store: TokenStore;
   let done = async () => {};
-  if (kind === 'memory') store = new MemoryStore({ purgeIntervalSeconds: 0 });
+  // Room for every revocation (the default cap, 1M records, would refuse the last ones).
+  if (kind === 'memory') store = new MemoryStore({ purgeIntervalSeconds: 0, maxRecords: count * 3 });
   else if (kind === 'sqlite') store = new SqliteStore(path.join(mkdtempSync(path.join(os.tmpdir(), 'sjwt-mem-')), 't.sqlite3'), { purgeIntervalSeconds: 0 });
   else {
     const { default: Redis } = await import('ioredis');

@@ -1,5 +1,5 @@
 /**
- * The benchmark: `npm run bench [-- --quick] [-- --out file.md] [-- --profile] [-- --rounds-only]`.
+ * The benchmark: `npm run bench [-- --quick] [-- --out file.md] [-- --profile] [-- --rounds-only] [-- --rows a,b]`.
  *
  * Each row starts `bench/servers/hello.ts` (compiled as the kit ships, see `buildServer()`) in a child process
  * so autocannon, here, never shares the server's event loop, measures it with autocannon (warm-up, then a fixed
@@ -14,13 +14,14 @@
  * non-2xx answers or errors, which means the harness is broken). The full run also writes a Markdown report
  * (default bench/RESULTS.md) and exits 1 when a target is missed. `--profile` runs the servers under
  * `node --cpu-prof` and leaves the profiles in bench/profiles/. `--rounds-only` runs the rounds of `ROUNDS` and
- * their targets only (the cost of verifying a token, quickly), and writes no report.
+ * their targets only (the cost of verifying a token, quickly), and writes no report; `--rows a,b` the same with
+ * only those rows of `ROUNDS` (and bare). The store rows need no running servers then.
  */
 import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSecretKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -28,6 +29,7 @@ import jwt from 'jsonwebtoken';
 import ts from 'typescript';
 import { simpleJwt } from '../lib';
 import { BENCH_USER, type Kind } from './shared';
+import type { GrowthRow } from './store-growth';
 import { startRedisServer } from '../tests/stores/redis-server';
 import { startRedisCluster } from '../tests/helpers/redis-cluster';
 import { startPostgres } from '../tests/helpers/postgres';
@@ -35,7 +37,9 @@ import { startPostgres } from '../tests/helpers/postgres';
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
 const PROFILE = args.includes('--profile');
-const ROUNDS_ONLY = args.includes('--rounds-only');
+/** `--rows ours,fast-jwt`: only these rows of `ROUNDS` (and bare), as `--rounds-only` (to profile or compare a few). */
+const ONLY_ROWS = args.includes('--rows') ? (args[args.indexOf('--rows') + 1] ?? '').split(',') : undefined;
+const ROUNDS_ONLY = args.includes('--rounds-only') || ONLY_ROWS !== undefined;
 const OUT = path.resolve(args.includes('--out') ? (args[args.indexOf('--out') + 1] ?? '') : path.join(__dirname, 'RESULTS.md'));
 /** Seconds of warm-up and of measurement per row. */
 const TIMING = QUICK ? { warmup: 0.5, duration: 1.5 } : { warmup: 3, duration: 10 };
@@ -54,9 +58,12 @@ const LOAD_AT_START = os.loadavg();
 // ---------------------------------------------------------------------------------------------------------------
 // Scenarios
 
-/** How to start a server: `BENCH_KIND` plus any other environment (see bench/servers/hello.ts). */
+/**
+ * How to start a server: `BENCH_KIND` plus any other environment (see bench/servers/hello.ts), or `demo`: the
+ * demo app as shipped, started the way `npm start` starts it (see `startDemo()`).
+ */
 interface ServerSpec {
-  kind: Kind;
+  kind: Kind | 'demo';
   env?: Record<string, string>;
 }
 
@@ -105,6 +112,8 @@ const hello = (s: Session): Load => ({ path: '/hello/', headers: { authorization
  * generator alike).
  */
 const helloRoundRobin = (n: number) => (): Load => ({ path: '/hello/', bearers: accessTokens(n) });
+/** `/hello/` with the one access token the server's own login gave (the demo: its own secret and users). */
+const helloOwnToken = (s: Session): Load => ({ path: '/hello/', bearers: [s.access] });
 const refresh = (s: Session): Load => ({ path: '/api/token/refresh/', method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ refresh: s.refresh }) });
 const login = (): Load => ({
   path: '/api/token/',
@@ -113,7 +122,7 @@ const login = (): Load => ({
   body: JSON.stringify({ username: BENCH_USER.username, password: BENCH_USER.password }),
 });
 
-const server = (kind: Kind, env?: Record<string, string>): ServerSpec => ({ kind, env });
+const server = (kind: ServerSpec['kind'], env?: Record<string, string>): ServerSpec => ({ kind, env });
 /** Our server with a token store and kit options (JSON), at bcrypt cost 4 so the logins that feed rotation are quick. */
 const withStore = (store: string, options: object = {}): ServerSpec =>
   server('ours', { BENCH_STORE: store, BENCH_KIT_OPTIONS: JSON.stringify(options), BENCH_BCRYPT_ROUNDS: '4' });
@@ -148,15 +157,18 @@ const OURS_LOGIN = server('ours', { BENCH_BCRYPT_ROUNDS: '10' });
 const ROUNDS: Scenario[] = [
   { id: 'bare', label: '/hello/ bare Express 5 (no auth)', server: server('bare'), load: helloRoundRobin(1) },
   { id: 'ours', label: '/hello/ authenticate(), one token', server: OURS, load: helloRoundRobin(1) },
-  { id: 'ours-1k', label: '/hello/ authenticate(), 1k distinct tokens', server: server('ours'), load: helloRoundRobin(1_000) },
   { id: 'ours-50k', label: '/hello/ authenticate(), 50k distinct tokens', server: server('ours'), load: helloRoundRobin(50_000) },
+  { id: 'demo', label: '/hello/ the demo as shipped (npm start)', server: server('demo'), load: helloOwnToken },
+  { id: 'fast-jwt', label: '/hello/ fast-jwt 6, hand-wired, its cache', server: server('fast-jwt'), load: helloRoundRobin(1) },
+  { id: 'express-jwt', label: '/hello/ express-jwt 8', server: server('express-jwt'), load: helloRoundRobin(1) },
+  { id: 'passport-jwt', label: '/hello/ passport-jwt 4', server: server('passport-jwt'), load: helloRoundRobin(1) },
 ];
+
+if (ONLY_ROWS) ROUNDS.splice(0, ROUNDS.length, ...ROUNDS.filter((r) => r.id === 'bare' || ONLY_ROWS.includes(r.id)));
 
 const SCENARIOS: Scenario[] = [
   { id: 'refresh', label: 'POST /api/token/refresh/, rotation off', server: OURS, load: refresh },
   { id: 'stateless', label: '/hello/ authenticate({ stateless: true })', server: server('stateless'), load: hello },
-  { id: 'express-jwt', label: '/hello/ express-jwt 8', server: server('express-jwt'), load: hello },
-  { id: 'passport-jwt', label: '/hello/ passport-jwt 4', server: server('passport-jwt'), load: hello },
   { id: 'login-10', label: 'POST /api/token/, bcrypt cost 10', server: OURS_LOGIN, load: login, connections: 1 },
   { id: 'idle', label: '/hello/ idle (same process as below)', server: OURS_LOGIN, load: hello },
   {
@@ -218,9 +230,10 @@ const roundRatio = (a: string, b: string): Pick<Target, 'rows' | 'value'> => ({
 const TARGETS: Target[] = [
   { label: 'authenticate() /hello/ vs bare', ...roundRatio('ours', 'bare'), kind: 'min', limit: 0.9, unit: '' },
   { label: '50k distinct tokens vs one token', ...roundRatio('ours-50k', 'ours'), kind: 'min', limit: 0.9, unit: '' },
+  { label: 'authenticate() vs fast-jwt hand-wired', ...roundRatio('ours', 'fast-jwt'), kind: 'min', limit: 1, unit: 'x' },
   { label: 'stateless /hello/ vs bare', ...rpsRatio('stateless', 'bare'), kind: 'min', limit: 0.9, unit: '' },
-  { label: 'authenticate() vs express-jwt', ...rpsRatio('ours', 'express-jwt'), kind: 'min', limit: 4, unit: 'x' },
-  { label: 'authenticate() vs passport-jwt', ...rpsRatio('ours', 'passport-jwt'), kind: 'min', limit: 4, unit: 'x' },
+  { label: 'authenticate() vs express-jwt', ...roundRatio('ours', 'express-jwt'), kind: 'min', limit: 4, unit: 'x' },
+  { label: 'authenticate() vs passport-jwt', ...roundRatio('ours', 'passport-jwt'), kind: 'min', limit: 4, unit: 'x' },
   { label: 'refresh (rotation off) vs bare', ...rpsRatio('refresh', 'bare'), kind: 'min', limit: 0.5, unit: '' },
   { label: '/hello/ p99 under login load vs idle', rows: ['loaded', 'idle'], value: (r) => r.loaded!.p99 / r.idle!.p99, kind: 'max', limit: 3, unit: 'x' },
   { label: 'revocation on, MemoryStore vs bare', ...rpsRatio('revoke-memory', 'bare'), kind: 'min', limit: 0.85, unit: '' },
@@ -233,8 +246,32 @@ const TARGETS: Target[] = [
 
 const children = new Set<ChildProcess>();
 
+/** The processes `pid` started, and theirs (from /proc). */
+function descendants(pid: number): number[] {
+  let children: string;
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  } catch {
+    return [];
+  }
+  return children.trim().split(/\s+/).filter(Boolean).map(Number).flatMap((child) => [child, ...descendants(child)]);
+}
+
+/** Signals a server; the demo (npm and the server it starts) as a whole tree, the server first. */
+function signal(child: ChildProcess, name: NodeJS.Signals): void {
+  const tree = child.spawnargs[0] === 'npm' ? descendants(child.pid!).reverse() : [];
+  for (const pid of tree) {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // already gone
+    }
+  }
+  child.kill(name);
+}
+
 function killAll(): void {
-  for (const child of children) child.kill('SIGKILL');
+  for (const child of children) signal(child, 'SIGKILL');
 }
 process.on('exit', killAll);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -271,6 +308,7 @@ const SERVER_SCRIPT = buildServer();
 
 /** Starts the server script for `spec` and resolves once it printed `listening <port>`. */
 async function startServer(spec: ServerSpec): Promise<{ child: ChildProcess; url: string; cpu: () => Promise<number> }> {
+  if (spec.kind === 'demo') return startDemo();
   const profile = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(__dirname, 'profiles')] : [];
   const child = spawn(process.execPath, [...profile, SERVER_SCRIPT], {
     env: { ...process.env, ...spec.env, BENCH_KIND: spec.kind, BENCH_SECRET: SECRET, NODE_PATH: path.join(ROOT, 'node_modules') },
@@ -306,6 +344,64 @@ async function startServer(spec: ServerSpec): Promise<{ child: ChildProcess; url
   return { child, url: `http://127.0.0.1:${port}`, cpu };
 }
 
+/** The demo's port: one of this bench's own range (`BENCH_DEMO_PORT`, default 42100). */
+const DEMO_PORT = Number(process.env.BENCH_DEMO_PORT ?? 42100);
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime. */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** Microseconds of CPU used by process `pid` and its descendants so far (from /proc, 1/CLK_TCK resolution). */
+function treeCpu(pid: number): number {
+  return [pid, ...descendants(pid)].reduce((sum, p) => {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    } catch {
+      return sum; // gone meanwhile
+    }
+    // Fields after the command name (which may hold spaces, inside parentheses): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return sum + ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
+  }, 0);
+}
+
+/**
+ * The demo app as shipped: `npm start` (whatever command package.json gives it) with `PORT`, a fresh `DEMO_DB`,
+ * this run's secret and an access token lifetime of an hour. Its CPU is the whole tree's (npm waits idle); stopping
+ * it signals the tree. Not in a session of its own: with the kernel's autogroup scheduling a new session gets a CPU
+ * share of its own, and the demo would outrun the other servers on a busy machine. Ready once it prints its
+ * `demo on http://...` banner.
+ */
+async function startDemo(): Promise<{ child: ChildProcess; url: string; cpu: () => Promise<number> }> {
+  const db = mkdtempSync(path.join(os.tmpdir(), 'simplejwt-bench-demo-'));
+  process.on('exit', () => rmSync(db, { recursive: true, force: true }));
+  const child = spawn('npm', ['start', '--silent'], {
+    cwd: ROOT,
+    // Its access token lives an hour (the default 5 minutes would end within the rounds).
+    env: { ...process.env, PORT: String(DEMO_PORT), HOST: '127.0.0.1', DEMO_DB: path.join(db, 'demo.sqlite3'), JWT_SECRET: SECRET, JWT_ACCESS_TOKEN_LIFETIME: '1h' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  const lines = readline.createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    // `npm start` may build first.
+    const timer = setTimeout(() => reject(new Error('the demo (npm start) did not start within 300 s')), 300_000);
+    lines.on('line', (line) => {
+      const match = / demo on (http:\/\/\S+)/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the demo (npm start) exited with code ${code} before listening`));
+    });
+  });
+  lines.on('line', () => undefined); // keep draining its output
+  return { child, url, cpu: async () => treeCpu(child.pid!) };
+}
+
 /**
  * SIGTERM (so a `--cpu-prof` profile gets written), then SIGKILL if the event loop is too busy to exit (bcrypt
  * work queued by the login rows keeps it busy for seconds).
@@ -313,8 +409,8 @@ async function startServer(spec: ServerSpec): Promise<{ child: ChildProcess; url
 async function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), PROFILE ? 10_000 : 1000);
+  signal(child, 'SIGTERM');
+  const timer = setTimeout(() => signal(child, 'SIGKILL'), PROFILE ? 10_000 : 1000);
   await exited;
   clearTimeout(timer);
 }
@@ -351,9 +447,11 @@ function accessTokens(n: number): string[] {
 }
 
 /** Tokens for a fresh server: ours through the kit's login, the others signed with jsonwebtoken alike. */
-async function openSession(kind: Kind, url: string, cpu: Session['cpu']): Promise<Session> {
-  if (kind === 'ours' || kind === 'stateless') {
-    const { path: loginPath, method, headers, body } = login();
+async function openSession(kind: ServerSpec['kind'], url: string, cpu: Session['cpu']): Promise<Session> {
+  if (kind === 'ours' || kind === 'stateless' || kind === 'demo') {
+    const { path: loginPath, method, headers } = login();
+    // The demo's seeded user (demo-app/users.ts).
+    const body = kind === 'demo' ? JSON.stringify({ username: 'vitor', password: '123' }) : login().body;
     const res = await fetch(url + loginPath, { method, headers, body });
     if (res.status !== 200) throw new Error(`login on ${kind} answered ${res.status}: ${await res.text()}`);
     const pair = (await res.json()) as { access: string; refresh: string };
@@ -606,7 +704,7 @@ const COLUMN_WIDTHS = COLUMNS.map((c) => Math.max(8, c.length));
 function printRow(label: string, r: Result, bare: Result | undefined): void {
   const ratio = r.ratios || bare ? fixed(ratioToBare(r, bare!), 2) : '';
   const cells = [fixed(r.rps, 0), fixed(r.p50), fixed(r.p99), ratio, percent(r.cpuShare), fixed(r.cpuPerRequest, 0)];
-  console.log(`${label.padEnd(46)} ${cells.map((c, i) => c.padStart(COLUMN_WIDTHS[i]!)).join(' ')}  ${rowNote(r)}`);
+  console.log(`${label.padEnd(60)} ${cells.map((c, i) => c.padStart(COLUMN_WIDTHS[i]!)).join(' ')}  ${rowNote(r)}`);
 }
 
 function checkTargets(results: Record<string, Result>) {
@@ -629,14 +727,17 @@ function markdown(rows: Row[], targets: ReturnType<typeof checkTargets>, microRo
       `${cpus.length} cores, Node ${process.version}, ${os.platform()} ${os.release()}.`,
     `The first ${ROUNDS.length} rows: a server process each, measured side by side in ${ROUND_TIMING.rounds} alternating rounds ` +
       `(${ROUND_TIMING.warmup} s warm-up, ${TIMING.warmup} s in the first round, then ${ROUND_TIMING.duration} s), each request presenting the ` +
-      'next of that many distinct valid access tokens, round-robin; figures are medians over the rounds, the ratio is the median ' +
-      'of the ratios to bare Express in the same round, with their range. ' +
+      'next of that many distinct valid access tokens, round-robin (one unless the row says otherwise; the demo its own login\'s ' +
+      'token); figures are medians over the rounds, the ratio is the median of the ratios to bare Express in the same round, ' +
+      'with their range. The demo runs as `npm start` starts it (its CPU: npm\'s process tree), every other server is ' +
+      '`bench/servers/hello.ts`, compiled. ' +
       `Other rows: their own server process, autocannon from the runner process, ${TIMING.warmup} s warm-up then ${TIMING.duration} s; ` +
       '32 connections; logins 1 (bcrypt is CPU-bound, so more only queues). Latency in ms as autocannon reports it; ' +
       '∞: at least that share of requests timed out (10 s) or none completed. ' +
       'srv CPU: the server process\'s CPU time over wall time (100% = one core); CPU µs/req: its CPU per request, ' +
       'which other work on the machine does not skew the way it skews req/s. ' +
-      `Load average at start: ${LOAD_AT_START.map((n) => n.toFixed(2)).join(' / ')} (1/5/15 min).`,
+      `Load average at start: ${LOAD_AT_START.map((n) => n.toFixed(2)).join(' / ')} (1/5/15 min)` +
+      (LOAD_AT_START[0]! > 1 ? ': other work shared the machine, so these figures are provisional (req/s most; CPU µs/req and same-round ratios less).' : '.'),
     '',
     `| Row | ${COLUMNS.join(' | ')} | |`,
     `| --- | ${COLUMNS.map(() => '---:').join(' | ')} | --- |`,
@@ -685,6 +786,92 @@ function memoryRows(): MemoryRow[] {
 
 const MIB = 2 ** 20;
 
+/**
+ * Store growth (bench/store-growth.ts, in a process of its own): each store's isRevoked (the `/hello/` path with
+ * access-token revocation) and rotate (refresh with rotation) per call at 1k and at 100k live sessions.
+ */
+function growthRows(): GrowthRow[] {
+  const sizes = QUICK ? ['500', '5000', '200'] : ['1000', '100000', '2000'];
+  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'store-growth.ts'), ...sizes, '--json'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: process.env,
+  });
+  if (run.status !== 0) throw new Error(`bench/store-growth.ts: ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop()!) as GrowthRow[];
+}
+
+function growthLines(rows: GrowthRow[]): string[] {
+  const [small, large] = [rows[0]?.sizes[0]?.sessions ?? 0, rows[0]?.sizes[1]?.sessions ?? 0].map((n) => n.toLocaleString('en-US'));
+  return [
+    `| Store | isRevoked µs at ${small} | at ${large} | ratio | rotate µs at ${small} | at ${large} | ratio |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map(({ store, sizes: [a, b] }) => {
+      const cells = [a!.isRevoked.p50, b!.isRevoked.p50, b!.isRevoked.p50 / a!.isRevoked.p50, a!.rotate.p50, b!.rotate.p50, b!.rotate.p50 / a!.rotate.p50];
+      return `| ${store} | ${cells.map((n, i) => fixed(n, i % 3 === 2 ? 2 : 1)).join(' | ')} |`;
+    }),
+  ];
+}
+
+function growthMarkdown(rows: GrowthRow[]): string {
+  return [
+    '',
+    'Store growth (`bench/store-growth.ts`, one process, sequential calls on distinct tokens, median µs per store call): ' +
+      'isRevoked is what `/hello/` adds with access-token revocation on, rotate what refresh with rotation adds; ' +
+      'ratio: the cost at the larger size over the smaller (1.00 = flat).',
+    '',
+    ...growthLines(rows),
+    '',
+  ].join('\n');
+}
+
+/**
+ * Rows of the benchmark modules other parts of the work add: `bench/login.ts` (logins, ours vs Django) and
+ * `bench/cluster.ts` (1 vs 2 processes). Each is used when the file exists, else skipped. The contract: the
+ * module exports `rows(context)` returning (a promise of) an array of flat records, each with a `label` and any
+ * figures (numbers or strings); they are printed and written as a table of their own, in the order given.
+ */
+const EXTRA_MODULES = [
+  { file: 'login.ts', title: 'Logins (`bench/login.ts`)' },
+  { file: 'cluster.ts', title: 'More than one process (`bench/cluster.ts`)' },
+];
+
+/** What an extra module's `rows()` gets. */
+export interface ExtraContext {
+  quick: boolean;
+  /** The HS256 secret every server of this run uses. */
+  secret: string;
+  /** The repository root. */
+  root: string;
+}
+
+type ExtraRow = { label: string } & Record<string, number | string>;
+
+async function extraTables(): Promise<{ title: string; rows: ExtraRow[] }[]> {
+  const tables: { title: string; rows: ExtraRow[] }[] = [];
+  for (const { file, title } of EXTRA_MODULES) {
+    const modulePath = path.join(__dirname, file);
+    if (!existsSync(modulePath)) continue;
+    const loaded = (await import(modulePath)) as { rows?: (context: ExtraContext) => ExtraRow[] | Promise<ExtraRow[]> };
+    if (typeof loaded.rows !== 'function') throw new Error(`bench/${file} must export rows(context)`);
+    const rows = await loaded.rows({ quick: QUICK, secret: SECRET, root: ROOT });
+    tables.push({ title, rows });
+    console.log(`\n${title}`);
+    for (const row of rows) console.log(Object.entries(row).map(([k, v]) => (k === 'label' ? v : `${k} ${typeof v === 'number' ? fixed(v, 2) : v}`)).join('  '));
+  }
+  return tables;
+}
+
+function extraMarkdown(tables: { title: string; rows: ExtraRow[] }[]): string {
+  return tables
+    .map(({ title, rows }) => {
+      const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'label');
+      const cell = (v: number | string | undefined) => (typeof v === 'number' ? fixed(v, 2) : (v ?? ''));
+      return ['', `${title}:`, '', `| Row | ${keys.join(' | ')} |`, `| --- | ${keys.map(() => '---:').join(' | ')} |`, ...rows.map((r) => `| ${r.label} | ${keys.map((k) => cell(r[k])).join(' | ')} |`), ''].join('\n');
+    })
+    .join('');
+}
+
 function memoryMarkdown(rows: MemoryRow[]): string {
   const lines = [
     '',
@@ -702,6 +889,8 @@ function memoryMarkdown(rows: MemoryRow[]): string {
 }
 
 async function main(): Promise<void> {
+  // The rounds alone use no store server.
+  if (ROUNDS_ONLY) return runAll();
   console.log(
     `express-simplejwt bench (${QUICK ? 'quick' : 'full'}): /hello/ side by side in ${ROUND_TIMING.rounds} rounds of ` +
       `${ROUND_TIMING.warmup} s warm-up + ${ROUND_TIMING.duration} s per row; other rows ${TIMING.warmup} s warm-up + ${TIMING.duration} s`,
@@ -728,7 +917,7 @@ async function main(): Promise<void> {
 
 async function runAll(): Promise<void> {
   if (LOAD_AT_START[0]! > 0.5) console.log(`warning: load average ${LOAD_AT_START[0]!.toFixed(2)}: other work will skew the figures`);
-  console.log(`${'row'.padEnd(46)} ${COLUMNS.map((c, i) => c.padStart(COLUMN_WIDTHS[i]!)).join(' ')}`);
+  console.log(`${'row'.padEnd(60)} ${COLUMNS.map((c, i) => c.padStart(COLUMN_WIDTHS[i]!)).join(' ')}`);
   const { results, rows } = await runScenarios();
 
   const targets = checkTargets(results);
@@ -746,8 +935,14 @@ async function runAll(): Promise<void> {
     console.log(`${m.kind.padEnd(8)} ${String(m.count).padStart(9)} revoked: ${m.bytesPerToken.toFixed(1)} heap bytes/token, RSS ${(m.rssBefore / MIB).toFixed(0)} -> ${(m.rssAfter / MIB).toFixed(0)} MiB`);
   }
 
+  const growth = growthRows();
+  console.log('\nstore growth, median µs per call');
+  for (const line of growthLines(growth)) console.log(line);
+
+  const extras = await extraTables();
+
   if (!QUICK) {
-    writeFileSync(OUT, markdown(rows, targets, microRows) + memoryMarkdown(memory));
+    writeFileSync(OUT, markdown(rows, targets, microRows) + memoryMarkdown(memory) + growthMarkdown(growth) + extraMarkdown(extras));
     console.log(`\nwrote ${path.relative(process.cwd(), OUT)}`);
     if (targets.some((t) => !t.pass)) process.exitCode = 1;
   }

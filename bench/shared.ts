@@ -4,5 +4,5 @@
 export const BENCH_USER = { id: 1, username: 'bench', password: 'bench-password' } as const;
 
 /** The auth set-ups `bench/servers/hello.ts` can serve `/hello/` with. */
-export const KINDS = ['bare', 'ours', 'stateless', 'express-jwt', 'passport-jwt'] as const;
+export const KINDS = ['bare', 'ours', 'stateless', 'fast-jwt', 'express-jwt', 'passport-jwt'] as const;
 export type Kind = (typeof KINDS)[number];

@@ -2,7 +2,7 @@
  * The one benchmark server. Every row of `bench/run.ts` runs this script in its own process, configured by
  * environment, so that all rows serve the same app shape and differ only in the auth middleware:
  *
- *   BENCH_KIND           bare | ours | stateless | express-jwt | passport-jwt
+ *   BENCH_KIND           bare | ours | stateless | fast-jwt | express-jwt | passport-jwt
  *   BENCH_SECRET         the HS256 secret (every kind; `bare` ignores it)
  *   BENCH_BCRYPT_ROUNDS  bcrypt cost of the bench user's hash and of the kit's dummy hash. Default 10.
  *   BENCH_KIT_OPTIONS    JSON merged into the simpleJwt() options, e.g. {"rotateRefreshTokens":true}
@@ -98,6 +98,34 @@ async function authFor(kind: Kind, secret: string): Promise<{ guard?: RequestHan
         ...(await kitOptions()),
       });
       return { guard: auth.authenticate(kind === 'stateless' ? { stateless: true } : {}), router: auth.router };
+    }
+    case 'fast-jwt': {
+      // The hand-wired peer: fast-jwt's verifier with its verified-token cache (1000 tokens, keys hashed, as its
+      // README's `cache: true`), a Bearer header, and the same in-memory user lookup as `ours`.
+      const { createVerifier } = await import('fast-jwt');
+      const verify = createVerifier({ key: secret, algorithms: ['HS256'], cache: true });
+      const guard: RequestHandler = (req, res, next) => {
+        const header = req.headers.authorization;
+        if (header === undefined || !header.startsWith('Bearer ')) {
+          res.status(401).json({ detail: 'Authentication credentials were not provided.' });
+          return;
+        }
+        let payload: { user_id?: unknown };
+        try {
+          payload = verify(header.slice(7)) as { user_id?: unknown };
+        } catch {
+          res.status(401).json({ detail: 'Given token not valid for any token type' });
+          return;
+        }
+        const user = findById(String(payload.user_id));
+        if (!user || !user.isActive) {
+          res.status(401).json({ detail: 'User not found' });
+          return;
+        }
+        (req as { user?: User }).user = user;
+        next();
+      };
+      return { guard };
     }
     case 'express-jwt': {
       // As express-jwt's README shows. Peers are loaded only by their own server, so no other row pays for them.
