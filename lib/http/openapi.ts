@@ -5,6 +5,7 @@ import {
   type CsrfFailure,
   NO_ACTIVE_ACCOUNT_FOR_TOKEN,
   TOKEN_MESSAGES,
+  ERRORS,
   type ErrorCode,
   type TokenMessage,
 } from '../errors';
@@ -177,6 +178,14 @@ function exactBody(err: AuthError, description?: string): JsonSchema {
   return exactObject(properties, description);
 }
 
+/** `user_not_found` → `UserNotFound`: the component name of an error of the table. */
+const schemaName = (code: ErrorCode): string => code.replace(/(?:^|_)([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** The exact body of an error of the table (`ERRORS`), registered once under its code's name and described by the table. */
+function errorSchema(ctx: OpenApiContext, code: ErrorCode, params?: Record<string, string | number>): OpenApiRef {
+  return ctx.schema(schemaName(code), exactBody(new AuthError(code, params === undefined ? {} : { params }), ERRORS[code].description));
+}
+
 /** A `{"detail": ...}` or `{"detail": ..., "code": ...}` body whose detail varies within a pattern. */
 function detailBody(pattern: string, examples: string[], code?: string): JsonSchema {
   const properties: Record<string, JsonSchema> = { detail: { type: 'string', pattern, examples } };
@@ -282,16 +291,12 @@ const TOKEN_CHECK_MESSAGES = ALL_TOKEN_MESSAGES.filter((m) => !SLIDING_SESSION_M
 /** `/verify/` accepts any token type, so the type checks never fail there. */
 const VERIFY_MESSAGES = TOKEN_CHECK_MESSAGES.filter((m) => m !== TOKEN_MESSAGES.noType && m !== TOKEN_MESSAGES.wrongType);
 
-function badAuthorizationHeader(ctx: OpenApiContext): OpenApiRef {
-  return ctx.schema('BadAuthorizationHeader', exactBody(new AuthError('bad_authorization_header'), 'The scheme alone, or more than two parts.'));
-}
-
 /** The 401 bodies `authenticate()` answers, as configured. */
 function middlewareErrors(ctx: OpenApiContext): OpenApiRef[] {
   const { config } = ctx;
   const bodies = [
-    ctx.schema('NotAuthenticated', exactBody(new AuthError('not_authenticated'), 'No credentials (no header, or another scheme).')),
-    badAuthorizationHeader(ctx),
+    errorSchema(ctx, 'not_authenticated'),
+    errorSchema(ctx, 'bad_authorization_header'),
     ctx.schema(
       'InvalidToken',
       exactObject(
@@ -316,15 +321,11 @@ function middlewareErrors(ctx: OpenApiContext): OpenApiRef[] {
       ),
     ),
     ctx.schema('NoUserId', exactBody(new AuthError('token_not_valid', { detail: TOKEN_MESSAGES.noUserId }), 'A valid token without the user id claim.')),
-    ctx.schema('UserNotFound', exactBody(new AuthError('user_not_found'), "The token's user does not exist.")),
-    ctx.schema('UserInactive', exactBody(new AuthError('user_inactive'), "The token's user is inactive.")),
+    errorSchema(ctx, 'user_not_found'),
+    errorSchema(ctx, 'user_inactive'),
   ];
-  if (config.getCredentialsChangedAt) bodies.push(passwordChanged(ctx));
+  if (config.getCredentialsChangedAt) bodies.push(errorSchema(ctx, 'password_changed'));
   return bodies;
-}
-
-function passwordChanged(ctx: OpenApiContext): OpenApiRef {
-  return ctx.schema('PasswordChanged', exactBody(new AuthError('password_changed'), "The token predates the user's last password change."));
 }
 
 /** 400 bodies every endpoint that reads a body may answer: not JSON, or JSON that is not an object. */
@@ -380,11 +381,11 @@ function badRequest(ctx: OpenApiContext, name: string, fields: readonly string[]
 /** The responses every endpoint may give, registered once. */
 function commonResponses(ctx: OpenApiContext) {
   const { config } = ctx;
-  const unavailable = [ctx.schema('StoreUnavailable', exactBody(new AuthError('store_unavailable'), 'The token store did not answer in time; nothing was issued or revoked.'))];
+  const unavailable = [errorSchema(ctx, 'store_unavailable')];
   if (config.keys.mode === 'remote') {
-    unavailable.push(ctx.schema('KeysUnavailable', exactBody(new AuthError('keys_unavailable'), 'The trusted JWKS could not be fetched.')));
+    unavailable.push(errorSchema(ctx, 'keys_unavailable'));
   }
-  const busy = ctx.schema('ServerBusy', exactBody(new AuthError('server_busy'), 'Too many password checks are pending; nothing was checked.'));
+  const busy = errorSchema(ctx, 'server_busy');
   return {
     methodNotAllowed: ctx.response(
       'MethodNotAllowed',
@@ -396,7 +397,7 @@ function commonResponses(ctx: OpenApiContext) {
     ),
     payloadTooLarge: ctx.response(
       'PayloadTooLarge',
-      jsonResponse(`The body is larger than ${config.bodyLimit} bytes.`, ctx.schema('PayloadTooLarge', exactBody(new AuthError('payload_too_large', { params: { limit: config.bodyLimit } })))),
+      jsonResponse(`The body is larger than ${config.bodyLimit} bytes.`, errorSchema(ctx, 'payload_too_large', { limit: config.bodyLimit })),
     ),
     unsupportedMediaType: ctx.response(
       'UnsupportedMediaType',
@@ -410,7 +411,7 @@ function commonResponses(ctx: OpenApiContext) {
     ),
     internalError: ctx.response(
       'InternalError',
-      jsonResponse('A host callback threw (logged in one line; never shown).', ctx.schema('InternalError', exactBody(new AuthError('internal_error')))),
+      jsonResponse('A host callback threw (logged in one line; never shown).', errorSchema(ctx, 'internal_error')),
     ),
     serviceUnavailable: ctx.response('ServiceUnavailable', jsonResponse('Try again after `Retry-After` seconds.', oneOrMany(unavailable), retryAfter)),
     /** A login also answers 503 `server_busy` when too many password checks are pending. */
@@ -707,7 +708,7 @@ function loginRefusals(ctx: OpenApiContext, setsCookies: boolean): { forbidden: 
   const { config } = ctx;
   const forbidden: JsonSchema[] = setsCookies ? [csrfFailed(ctx)] : [];
   const extra: Record<string, OpenApiResponse> = {};
-  if (config.sessionLimitPolicy === 'refuse') forbidden.push(ctx.schema('SessionLimit', exactBody(new AuthError('session_limit'))));
+  if (config.sessionLimitPolicy === 'refuse') forbidden.push(errorSchema(ctx, 'session_limit'));
   if (config.loginThrottle !== false) {
     const { limit, windowSeconds } = config.loginThrottle.rate;
     extra['429'] = jsonResponse(
@@ -722,16 +723,12 @@ function loginRefusals(ctx: OpenApiContext, setsCookies: boolean): { forbidden: 
   return { forbidden, extra };
 }
 
-function noActiveAccount(ctx: OpenApiContext): OpenApiRef {
-  return ctx.schema('NoActiveAccount', exactBody(new AuthError('no_active_account'), 'Wrong password, unknown user or inactive user: one body for all.'));
-}
-
 /** A refresh's 401s besides the token's own: the user is gone, changed password, or the header was malformed. */
 function refreshRefusals(ctx: OpenApiContext): JsonSchema[] {
   const { config } = ctx;
   const out: JsonSchema[] = [ctx.schema('NoActiveAccountForToken', exactBody(new AuthError('no_active_account', { detail: NO_ACTIVE_ACCOUNT_FOR_TOKEN }), "The token's user was deleted or deactivated since."))];
-  if (config.getCredentialsChangedAt) out.push(passwordChanged(ctx));
-  if (config.refreshByBearer) out.push(badAuthorizationHeader(ctx));
+  if (config.getCredentialsChangedAt) out.push(errorSchema(ctx, 'password_changed'));
+  if (config.refreshByBearer) out.push(errorSchema(ctx, 'bad_authorization_header'));
   return out;
 }
 
@@ -776,7 +773,7 @@ const obtainPair: Describer = (ctx) => {
       description: `Checks \`${config.usernameField}\` and \`password\` and answers a token pair (simplejwt's \`TokenObtainPairView\`).${loginNotes(ctx, ['refresh', 'access'])}`,
       ok,
       ...(config.cookies ? { okHeaders: setCookies(ctx, { refresh: true, access: true }) } : {}),
-      unauthorized: [noActiveAccount(ctx)],
+      unauthorized: [errorSchema(ctx, 'no_active_account')],
       forbidden,
       extra,
       login: true,
@@ -862,7 +859,7 @@ const obtainSliding: Describer = (ctx) => {
         `it authenticates until its \`exp\` and can be refreshed until its \`refresh_exp\`.${loginNotes(ctx, ['token'])}`,
       ok: open ? tokenBody(ctx, 'TokenObtainSlidingResponse', keys, true) : sliding,
       ...headers,
-      unauthorized: [noActiveAccount(ctx)],
+      unauthorized: [errorSchema(ctx, 'no_active_account')],
       forbidden,
       extra,
       login: true,
@@ -929,7 +926,7 @@ const session: Describer = (ctx) => {
       parameters: [{ name: 'id', in: 'path', required: true, description: 'A session id from the list.', schema: { type: 'string', pattern: '^[0-9a-f]{32}$' } }],
       responses: {
         '204': noContent,
-        '404': jsonResponse("The caller has no such live session.", ctx.schema('NotFound', exactBody(new AuthError('not_found')))),
+        '404': jsonResponse("The caller has no such live session.", errorSchema(ctx, 'not_found')),
       },
     }),
   };
@@ -984,7 +981,7 @@ const tokenLifetimes: Describer = (ctx) => {
   const badRequest = jsonResponse('A lifetime is missing (`PUT`) or not valid, the lifetimes contradict each other, or the body is malformed.', {
     anyOf: [fieldErrors(ctx, 'TokenLifetimes', fields, messages), conflict, ...malformedBodies(ctx)],
   });
-  const denied = [ctx.schema('PermissionDenied', exactBody(new AuthError('permission_denied')))];
+  const denied = [errorSchema(ctx, 'permission_denied')];
   const who = config.isAdmin
     ? 'Needs an access token whose user `isAdmin` accepts; other users get 403.'
     : 'No `isAdmin` is configured, so every caller gets 403.';
