@@ -238,8 +238,27 @@ function sharedHeaders(config: Config): Record<string, OpenApiHeader> {
 }
 
 const noStore = { 'Cache-Control': ref('headers', 'Cache-Control') };
-const wwwAuthenticate = { 'WWW-Authenticate': ref('headers', 'WWW-Authenticate') };
-const retryAfter = { 'Retry-After': ref('headers', 'Retry-After') };
+/** The headers an error answer carries, by status: the challenge on 401, the methods on 405, when to retry on 429 and 503. */
+const ERROR_HEADERS: Partial<Record<number, Record<string, OpenApiRef>>> = {
+  401: { 'WWW-Authenticate': ref('headers', 'WWW-Authenticate') },
+  405: { Allow: ref('headers', 'Allow') },
+  429: { 'Retry-After': ref('headers', 'Retry-After') },
+  503: { 'Retry-After': ref('headers', 'Retry-After') },
+};
+
+/** The bodies of the table's errors whose detail varies (a method, a media type, seconds): a pattern and an example. */
+const VARYING_DETAILS: Partial<Record<ErrorCode, [pattern: string, example: string]>> = {
+  method_not_allowed: ['^Method "[^"]+" not allowed\\.$', 'Method "GET" not allowed.'],
+  unsupported_media_type: ['^Unsupported (media type|content encoding) "[^"]*" in request\\.$', 'Unsupported media type "text/plain" in request.'],
+  throttled: ['^Request was throttled\\. Expected available in [1-9][0-9]* seconds?\\.$', 'Request was throttled. Expected available in 900 seconds.'],
+};
+
+/** The body of an error of the table: its pattern when the detail varies, else the exact body. */
+function errorBody(ctx: OpenApiContext, code: ErrorCode): OpenApiRef {
+  const varying = VARYING_DETAILS[code];
+  if (varying === undefined) return errorSchema(ctx, code, code === 'payload_too_large' ? { limit: ctx.config.bodyLimit } : undefined);
+  return ctx.schema(schemaName(code), detailBody(varying[0], [varying[1]], ERRORS[code].codeInBody ? code : undefined));
+}
 
 /** A compact JWS: three base64url parts. */
 function jwt(ctx: OpenApiContext): OpenApiRef {
@@ -378,52 +397,33 @@ function badRequest(ctx: OpenApiContext, name: string, fields: readonly string[]
   });
 }
 
-/** The responses every endpoint may give, registered once. */
-function commonResponses(ctx: OpenApiContext) {
-  const { config } = ctx;
-  const unavailable = [errorSchema(ctx, 'store_unavailable')];
-  if (config.keys.mode === 'remote') {
-    unavailable.push(errorSchema(ctx, 'keys_unavailable'));
+/** Answered alike by every operation whose table entry lists them, each a shared response: body, description and headers from `ERRORS`. */
+const SHARED_ERRORS = ['method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'internal_error'] as const satisfies readonly ErrorCode[];
+/** The 503s, in the order documented: `server_busy` only where the table lists it (a login). */
+const UNAVAILABLE_ERRORS = ['store_unavailable', 'keys_unavailable', 'server_busy'] as const satisfies readonly ErrorCode[];
+
+/** The answers of an operation that the table's error codes and `ERRORS` say all by themselves: 405, 413, 415, 500, 503. */
+function sharedResponses(ctx: OpenApiContext, op: OperationSpec): Record<string, OpenApiRef> {
+  const out: Record<string, OpenApiRef> = {};
+  for (const code of SHARED_ERRORS.filter((code) => op.errors.includes(code))) {
+    const { status, description } = ERRORS[code];
+    out[status] = ctx.response(schemaName(code), jsonResponse(description, errorBody(ctx, code), ERROR_HEADERS[status]));
   }
-  const busy = errorSchema(ctx, 'server_busy');
-  return {
-    methodNotAllowed: ctx.response(
-      'MethodNotAllowed',
-      jsonResponse(
-        'Any other method (`OPTIONS` answers 200 with the endpoint\'s metadata).',
-        ctx.schema('MethodNotAllowed', detailBody('^Method "[^"]+" not allowed\\.$', ['Method "GET" not allowed.'])),
-        { Allow: ref('headers', 'Allow') },
-      ),
-    ),
-    payloadTooLarge: ctx.response(
-      'PayloadTooLarge',
-      jsonResponse(`The body is larger than ${config.bodyLimit} bytes.`, errorSchema(ctx, 'payload_too_large', { limit: config.bodyLimit })),
-    ),
-    unsupportedMediaType: ctx.response(
-      'UnsupportedMediaType',
-      jsonResponse(
-        'A content type other than JSON, urlencoded or multipart; a body without one; or a compressed body.',
-        ctx.schema(
-          'UnsupportedMediaType',
-          detailBody('^Unsupported (media type|content encoding) "[^"]*" in request\\.$', ['Unsupported media type "text/plain" in request.']),
-        ),
-      ),
-    ),
-    internalError: ctx.response(
-      'InternalError',
-      jsonResponse('A host callback threw (logged in one line; never shown).', errorSchema(ctx, 'internal_error')),
-    ),
-    serviceUnavailable: ctx.response('ServiceUnavailable', jsonResponse('Try again after `Retry-After` seconds.', oneOrMany(unavailable), retryAfter)),
-    /** A login also answers 503 `server_busy` when too many password checks are pending. */
-    loginUnavailable: ctx.response('LoginUnavailable', jsonResponse('Try again after `Retry-After` seconds.', { anyOf: [...unavailable, busy] }, retryAfter)),
-  };
+  // keys_unavailable only when the keys come from a remote JWKS.
+  const unavailable = UNAVAILABLE_ERRORS.filter((code) => op.errors.includes(code) && (code !== 'keys_unavailable' || ctx.config.keys.mode === 'remote'));
+  if (unavailable.length > 0) {
+    const login = unavailable.includes('server_busy');
+    const bodies = unavailable.map((code) => errorBody(ctx, code));
+    out['503'] = ctx.response(login ? 'LoginUnavailable' : 'ServiceUnavailable', jsonResponse('Try again after `Retry-After` seconds.', oneOrMany(bodies), ERROR_HEADERS[503]));
+  }
+  return out;
 }
 
 /** The response every endpoint that needs a bearer token gives when `authenticate()` refuses it. */
 function unauthenticated(ctx: OpenApiContext): OpenApiRef {
   return ctx.response(
     'Unauthenticated',
-    jsonResponse('`authenticate()` refused the request: no credentials, a malformed header, or a bad token or user.', { anyOf: middlewareErrors(ctx) }, wwwAuthenticate),
+    jsonResponse('`authenticate()` refused the request: no credentials, a malformed header, or a bad token or user.', { anyOf: middlewareErrors(ctx) }, ERROR_HEADERS[401]),
   );
 }
 
@@ -582,8 +582,6 @@ interface TokenEndpointSpec {
   /** 403 bodies besides CSRF failures. */
   forbidden?: JsonSchema[];
   extra?: Record<string, OpenApiResponse | OpenApiRef>;
-  /** A login: 503 also for too many pending password checks. */
-  login?: boolean;
   /** The one field the header or a cookie may stand in for, and the security alternatives that say how. */
   alternatives?: { field: string; note: string; security: Record<string, string[]>[]; forbidden: JsonSchema[] };
 }
@@ -594,21 +592,8 @@ function tableOperation(ctx: OpenApiContext, op: OperationSpec) {
   return { operationId: op.operationId, summary, fields: op.body?.fields(ctx.config) ?? [] };
 }
 
-/** The answers every endpoint shares that the table lists among an operation's errors: 405, 413, 415, 500. */
-function tableResponses(ctx: OpenApiContext, op: OperationSpec): Record<string, OpenApiRef> {
-  const common = commonResponses(ctx);
-  const byCode: Partial<Record<ErrorCode, [string, OpenApiRef]>> = {
-    method_not_allowed: ['405', common.methodNotAllowed],
-    payload_too_large: ['413', common.payloadTooLarge],
-    unsupported_media_type: ['415', common.unsupportedMediaType],
-    internal_error: ['500', common.internalError],
-  };
-  return Object.fromEntries(op.errors.flatMap((code) => (byCode[code] ? [byCode[code]] : [])));
-}
-
 /** A public `POST` token endpoint of the table: a body of string fields in, a JSON object out. */
 function tokenEndpoint(ctx: OpenApiContext, key: RouteKey, spec: TokenEndpointSpec): OpenApiOperation {
-  const common = commonResponses(ctx);
   const op = operationOf(key, 'POST');
   const { operationId, summary, fields } = tableOperation(ctx, op);
   const name = operationId[0]!.toUpperCase() + operationId.slice(1);
@@ -627,11 +612,10 @@ function tokenEndpoint(ctx: OpenApiContext, key: RouteKey, spec: TokenEndpointSp
   const responses: Record<string, OpenApiResponse | OpenApiRef> = {
     '200': jsonResponse('Success.', spec.ok, { ...noStore, ...spec.okHeaders }),
     '400': badRequest(ctx, name, fields),
-    '401': jsonResponse('The credentials or the token were refused.', oneOrMany(spec.unauthorized), wwwAuthenticate),
+    '401': jsonResponse('The credentials or the token were refused.', oneOrMany(spec.unauthorized), ERROR_HEADERS[401]),
     ...(forbidden.length > 0 ? { '403': jsonResponse(forbiddenDescription(forbidden, ctx), oneOrMany(forbidden), noStore) } : {}),
     ...spec.extra,
-    ...tableResponses(ctx, op),
-    '503': spec.login ? common.loginUnavailable : common.serviceUnavailable,
+    ...sharedResponses(ctx, op),
   };
   return {
     operationId,
@@ -670,7 +654,6 @@ function authenticatedOperation(
   const { forbidden: refused = [], responses, ...operation } = spec;
   const op = operationOf(key, method);
   const { operationId, summary } = tableOperation(ctx, op);
-  const common = commonResponses(ctx);
   const safe = method === 'GET' || method === 'HEAD';
   const cookie = ctx.config.cookies?.access === true;
   const forbidden = [...refused, ...(cookie && !safe ? [csrfFailed(ctx)] : [])];
@@ -685,8 +668,7 @@ function authenticatedOperation(
       '401': unauthenticated(ctx),
       // No Cache-Control promised: `authenticate()` refuses a CSRF failure before the endpoint sets its headers.
       ...(forbidden.length > 0 ? { '403': jsonResponse(forbiddenDescription(forbidden, ctx), oneOrMany(forbidden)) } : {}),
-      ...tableResponses(ctx, op),
-      '503': common.serviceUnavailable,
+      ...sharedResponses(ctx, op),
     }),
   };
 }
@@ -713,11 +695,8 @@ function loginRefusals(ctx: OpenApiContext, setsCookies: boolean): { forbidden: 
     const { limit, windowSeconds } = config.loginThrottle.rate;
     extra['429'] = jsonResponse(
       `More than ${limit} failed logins in ${windowSeconds} seconds from this client for this username.`,
-      ctx.schema(
-        'Throttled',
-        detailBody('^Request was throttled\\. Expected available in [1-9][0-9]* seconds?\\.$', ['Request was throttled. Expected available in 900 seconds.'], 'throttled'),
-      ),
-      retryAfter,
+      errorBody(ctx, 'throttled'),
+      ERROR_HEADERS[429],
     );
   }
   return { forbidden, extra };
@@ -776,7 +755,6 @@ const obtainPair: Describer = (ctx) => {
       unauthorized: [errorSchema(ctx, 'no_active_account')],
       forbidden,
       extra,
-      login: true,
     }),
   };
 };
@@ -862,7 +840,6 @@ const obtainSliding: Describer = (ctx) => {
       unauthorized: [errorSchema(ctx, 'no_active_account')],
       forbidden,
       extra,
-      login: true,
     }),
   };
 };
