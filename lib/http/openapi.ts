@@ -253,8 +253,29 @@ const VARYING_DETAILS: Partial<Record<ErrorCode, [pattern: string, example: stri
   throttled: ['^Request was throttled\\. Expected available in [1-9][0-9]* seconds?\\.$', 'Request was throttled. Expected available in 900 seconds.'],
 };
 
+/**
+ * Whether this configuration answers an error the table lists for an operation (the table lists every one some
+ * configuration may answer): the session cap only with the `'refuse'` policy; a CSRF failure only where a cookie
+ * carries a token (behind `authenticate()`, to a method that changes state) or the entry sets the cookies.
+ */
+function answers(ctx: OpenApiContext, route: RouteSpec, method: HttpMethod, code: ErrorCode): boolean {
+  const { config } = ctx;
+  if (code === 'session_limit') return config.sessionLimitPolicy === 'refuse';
+  if (code !== 'csrf_failed') return true;
+  return route.authenticated ? config.cookies?.access === true && method !== 'GET' && method !== 'HEAD' : route.setsCookies?.(config) === true;
+}
+
+/** The answers of an operation with this status: the bodies of the table's codes this configuration answers, described by `ERRORS`. */
+function refusals(ctx: OpenApiContext, route: RouteSpec, op: OperationSpec, status: number, headers?: Record<string, OpenApiRef>): Record<string, OpenApiResponse> {
+  const codes = op.errors.filter((code) => ERRORS[code].status === status && answers(ctx, route, op.method, code));
+  if (codes.length === 0) return {};
+  const description = codes.map((code) => ERRORS[code].description).join(' Or: ');
+  return { [status]: jsonResponse(description, oneOrMany(codes.map((code) => errorBody(ctx, code))), headers) };
+}
+
 /** The body of an error of the table: its pattern when the detail varies, else the exact body. */
 function errorBody(ctx: OpenApiContext, code: ErrorCode): OpenApiRef {
+  if (code === 'csrf_failed') return csrfFailed(ctx);
   const varying = VARYING_DETAILS[code];
   if (varying === undefined) return errorSchema(ctx, code, code === 'payload_too_large' ? { limit: ctx.config.bodyLimit } : undefined);
   return ctx.schema(schemaName(code), detailBody(varying[0], [varying[1]], ERRORS[code].codeInBody ? code : undefined));
@@ -567,7 +588,6 @@ function alternatives(ctx: OpenApiContext, sources: TokenSources): TokenEndpoint
     field: sources.field,
     note: `Optional: without it the token is read from ${from.join(', else ')}${csrf}; with none of them, the field is required.`,
     security,
-    forbidden: sources.cookies.length > 0 ? [csrfFailed(ctx)] : [],
   };
 }
 
@@ -579,11 +599,9 @@ interface TokenEndpointSpec {
   ok: JsonSchema;
   okHeaders?: Record<string, OpenApiHeader>;
   unauthorized: JsonSchema[];
-  /** 403 bodies besides CSRF failures. */
-  forbidden?: JsonSchema[];
   extra?: Record<string, OpenApiResponse | OpenApiRef>;
   /** The one field the header or a cookie may stand in for, and the security alternatives that say how. */
-  alternatives?: { field: string; note: string; security: Record<string, string[]>[]; forbidden: JsonSchema[] };
+  alternatives?: { field: string; note: string; security: Record<string, string[]>[] };
 }
 
 /** The table's operation id, summary and body fields for this configuration. */
@@ -608,12 +626,11 @@ function tokenEndpoint(ctx: OpenApiContext, key: RouteKey, spec: TokenEndpointSp
     properties,
     required: fields.filter((field) => field !== alt?.field),
   });
-  const forbidden = [...(spec.forbidden ?? []), ...(alt?.forbidden ?? [])];
   const responses: Record<string, OpenApiResponse | OpenApiRef> = {
     '200': jsonResponse('Success.', spec.ok, { ...noStore, ...spec.okHeaders }),
     '400': badRequest(ctx, name, fields),
     '401': jsonResponse('The credentials or the token were refused.', oneOrMany(spec.unauthorized), ERROR_HEADERS[401]),
-    ...(forbidden.length > 0 ? { '403': jsonResponse(forbiddenDescription(forbidden, ctx), oneOrMany(forbidden), noStore) } : {}),
+    ...refusals(ctx, routeOf(key), op, 403, noStore),
     ...spec.extra,
     ...sharedResponses(ctx, op),
   };
@@ -628,16 +645,6 @@ function tokenEndpoint(ctx: OpenApiContext, key: RouteKey, spec: TokenEndpointSp
   };
 }
 
-/** What a 403 says: the session cap, a CSRF failure, a permission refused, as listed. */
-function forbiddenDescription(bodies: JsonSchema[], ctx: OpenApiContext): string {
-  const reasons: Record<string, string> = {
-    [ref('schemas', 'SessionLimit').$ref]: `The user already has ${ctx.config.maxSessionsPerUser} live sessions.`,
-    [ref('schemas', 'CsrfFailed').$ref]: 'A cookie carried the token without the matching CSRF header, or a cross-site request (or a browser form that is not same-origin) met cookie mode.',
-    [ref('schemas', 'PermissionDenied').$ref]: '`isAdmin` did not return `true` for the caller.',
-  };
-  return bodies.map((body) => reasons[String(body.$ref)] ?? 'Refused.').join(' Or: ');
-}
-
 /**
  * An endpoint of the table behind `authenticate()`; with access cookies, the cookie is the alternative (plus CSRF
  * unless the method is safe).
@@ -648,15 +655,13 @@ function authenticatedOperation(
   method: HttpMethod,
   spec: Pick<OpenApiOperation, 'description' | 'parameters' | 'requestBody'> & {
     responses: Record<string, OpenApiResponse | OpenApiRef>;
-    forbidden?: JsonSchema[];
   },
 ): OpenApiOperation {
-  const { forbidden: refused = [], responses, ...operation } = spec;
+  const { responses, ...operation } = spec;
   const op = operationOf(key, method);
   const { operationId, summary } = tableOperation(ctx, op);
   const safe = method === 'GET' || method === 'HEAD';
   const cookie = ctx.config.cookies?.access === true;
-  const forbidden = [...refused, ...(cookie && !safe ? [csrfFailed(ctx)] : [])];
   return {
     operationId,
     summary,
@@ -667,7 +672,8 @@ function authenticatedOperation(
       ...responses,
       '401': unauthenticated(ctx),
       // No Cache-Control promised: `authenticate()` refuses a CSRF failure before the endpoint sets its headers.
-      ...(forbidden.length > 0 ? { '403': jsonResponse(forbiddenDescription(forbidden, ctx), oneOrMany(forbidden)) } : {}),
+      ...refusals(ctx, routeOf(key), op, 403),
+      ...refusals(ctx, routeOf(key), op, 404),
       ...sharedResponses(ctx, op),
     }),
   };
@@ -685,12 +691,10 @@ function inBody(config: Config): { refresh: boolean; access: boolean } {
   return { refresh: !config.cookies || config.cookies.refreshInBody, access: !config.cookies || config.cookies.accessInBody };
 }
 
-/** The answers a login may give besides 200, 400 and 401: the session cap, a cross-site login that would set cookies, the throttle. */
-function loginRefusals(ctx: OpenApiContext, setsCookies: boolean): { forbidden: JsonSchema[]; extra: Record<string, OpenApiResponse> } {
+/** The answer a login may give besides 200, 400, 401 and 403: the throttle. */
+function loginRefusals(ctx: OpenApiContext): { extra: Record<string, OpenApiResponse> } {
   const { config } = ctx;
-  const forbidden: JsonSchema[] = setsCookies ? [csrfFailed(ctx)] : [];
   const extra: Record<string, OpenApiResponse> = {};
-  if (config.sessionLimitPolicy === 'refuse') forbidden.push(errorSchema(ctx, 'session_limit'));
   if (config.loginThrottle !== false) {
     const { limit, windowSeconds } = config.loginThrottle.rate;
     extra['429'] = jsonResponse(
@@ -699,7 +703,7 @@ function loginRefusals(ctx: OpenApiContext, setsCookies: boolean): { forbidden: 
       ERROR_HEADERS[429],
     );
   }
-  return { forbidden, extra };
+  return { extra };
 }
 
 /** A refresh's 401s besides the token's own: the user is gone, changed password, or the header was malformed. */
@@ -730,14 +734,12 @@ function loginNotes(ctx: OpenApiContext, tokens: readonly ('refresh' | 'access' 
   return out;
 }
 
-/** Whether the table says this entry sets or clears the session cookies, for this configuration. */
-const setsCookiesOf = (ctx: OpenApiContext, key: RouteKey): boolean => routeOf(key).setsCookies?.(ctx.config) === true;
 /** The one body field of an entry that the header or a cookie may stand in for. */
 const tokenField = (ctx: OpenApiContext, key: RouteKey): string => operationOf(key).body!.fields(ctx.config)[0]!;
 
 const obtainPair: Describer = (ctx) => {
   const { config } = ctx;
-  const { forbidden, extra } = loginRefusals(ctx, setsCookiesOf(ctx, 'obtainPair'));
+  const { extra } = loginRefusals(ctx);
   const body = inBody(config);
   const keys = [...(body.refresh ? ['refresh'] : []), ...(body.access ? ['access'] : [])];
   const open = config.loginResponse !== undefined;
@@ -753,7 +755,6 @@ const obtainPair: Describer = (ctx) => {
       ok,
       ...(config.cookies ? { okHeaders: setCookies(ctx, { refresh: true, access: true }) } : {}),
       unauthorized: [errorSchema(ctx, 'no_active_account')],
-      forbidden,
       extra,
     }),
   };
@@ -827,7 +828,7 @@ function slidingAnswer(ctx: OpenApiContext) {
 
 const obtainSliding: Describer = (ctx) => {
   const { config } = ctx;
-  const { forbidden, extra } = loginRefusals(ctx, setsCookiesOf(ctx, 'obtainSliding'));
+  const { extra } = loginRefusals(ctx);
   const { keys, sliding, headers } = slidingAnswer(ctx);
   const open = config.loginResponse !== undefined;
   return {
@@ -838,7 +839,6 @@ const obtainSliding: Describer = (ctx) => {
       ok: open ? tokenBody(ctx, 'TokenObtainSlidingResponse', keys, true) : sliding,
       ...headers,
       unauthorized: [errorSchema(ctx, 'no_active_account')],
-      forbidden,
       extra,
     }),
   };
@@ -903,7 +903,6 @@ const session: Describer = (ctx) => {
       parameters: [{ name: 'id', in: 'path', required: true, description: 'A session id from the list.', schema: { type: 'string', pattern: '^[0-9a-f]{32}$' } }],
       responses: {
         '204': noContent,
-        '404': jsonResponse("The caller has no such live session.", errorSchema(ctx, 'not_found')),
       },
     }),
   };
@@ -958,7 +957,6 @@ const tokenLifetimes: Describer = (ctx) => {
   const badRequest = jsonResponse('A lifetime is missing (`PUT`) or not valid, the lifetimes contradict each other, or the body is malformed.', {
     anyOf: [fieldErrors(ctx, 'TokenLifetimes', fields, messages), conflict, ...malformedBodies(ctx)],
   });
-  const denied = [errorSchema(ctx, 'permission_denied')];
   const who = config.isAdmin
     ? 'Needs an access token whose user `isAdmin` accepts; other users get 403.'
     : 'No `isAdmin` is configured, so every caller gets 403.';
@@ -967,18 +965,15 @@ const tokenLifetimes: Describer = (ctx) => {
   return {
     GET: authenticatedOperation(ctx, 'lifetimes', 'GET', {
       description: `The lifetimes new tokens get (TuGraph's \`get_token_time\`). ${who}`,
-      forbidden: denied,
       responses: { '200': ok },
     }),
     PUT: authenticatedOperation(ctx, 'lifetimes', 'PUT', {
       description: `Every lifetime is required (TuGraph's \`update_token_time\`). ${change}`,
-      forbidden: denied,
       requestBody: requestBody('PUT'),
       responses: { '200': ok, '400': badRequest },
     }),
     PATCH: authenticatedOperation(ctx, 'lifetimes', 'PATCH', {
       description: `Only the lifetimes sent change. ${change}`,
-      forbidden: denied,
       requestBody: requestBody('PATCH'),
       responses: { '200': ok, '400': badRequest },
     }),
