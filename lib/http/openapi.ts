@@ -255,19 +255,36 @@ const VARYING_DETAILS: Partial<Record<ErrorCode, [pattern: string, example: stri
 
 /**
  * Whether this configuration answers an error the table lists for an operation (the table lists every one some
- * configuration may answer): the session cap only with the `'refuse'` policy; a CSRF failure only where a cookie
- * carries a token (behind `authenticate()`, to a method that changes state) or the entry sets the cookies.
+ * configuration may answer): the session cap only with the `'refuse'` policy, `keys_unavailable` only with a
+ * remote JWKS, `password_changed` only with `getCredentialsChangedAt`, a malformed header on a token endpoint only
+ * with `refreshByBearer`; a CSRF failure only where a cookie carries a token (behind `authenticate()`, to a
+ * method that changes state) or the entry sets the cookies.
  */
 function answers(ctx: OpenApiContext, route: RouteSpec, method: HttpMethod, code: ErrorCode): boolean {
   const { config } = ctx;
-  if (code === 'session_limit') return config.sessionLimitPolicy === 'refuse';
-  if (code !== 'csrf_failed') return true;
-  return route.authenticated ? config.cookies?.access === true && method !== 'GET' && method !== 'HEAD' : route.setsCookies?.(config) === true;
+  switch (code) {
+    case 'session_limit':
+      return config.sessionLimitPolicy === 'refuse';
+    case 'keys_unavailable':
+      return config.keys.mode === 'remote';
+    case 'password_changed':
+      return config.getCredentialsChangedAt !== undefined;
+    case 'bad_authorization_header':
+      return route.authenticated === true || config.refreshByBearer;
+    case 'csrf_failed':
+      return route.authenticated ? config.cookies?.access === true && method !== 'GET' && method !== 'HEAD' : route.setsCookies?.(config) === true;
+    default:
+      return true;
+  }
 }
+
+/** The table's codes of an operation with this status that this configuration answers, in the table's order. */
+const answered = (ctx: OpenApiContext, route: RouteSpec, op: OperationSpec, status: number): ErrorCode[] =>
+  op.errors.filter((code) => ERRORS[code].status === status && answers(ctx, route, op.method, code));
 
 /** The answers of an operation with this status: the bodies of the table's codes this configuration answers, described by `ERRORS`. */
 function refusals(ctx: OpenApiContext, route: RouteSpec, op: OperationSpec, status: number, headers?: Record<string, OpenApiRef>): Record<string, OpenApiResponse> {
-  const codes = op.errors.filter((code) => ERRORS[code].status === status && answers(ctx, route, op.method, code));
+  const codes = answered(ctx, route, op, status);
   if (codes.length === 0) return {};
   const description = codes.map((code) => ERRORS[code].description).join(' Or: ');
   return { [status]: jsonResponse(description, oneOrMany(codes.map((code) => errorBody(ctx, code))), headers) };
@@ -424,14 +441,13 @@ const SHARED_ERRORS = ['method_not_allowed', 'payload_too_large', 'unsupported_m
 const UNAVAILABLE_ERRORS = ['store_unavailable', 'keys_unavailable', 'server_busy'] as const satisfies readonly ErrorCode[];
 
 /** The answers of an operation that the table's error codes and `ERRORS` say all by themselves: 405, 413, 415, 500, 503. */
-function sharedResponses(ctx: OpenApiContext, op: OperationSpec): Record<string, OpenApiRef> {
+function sharedResponses(ctx: OpenApiContext, route: RouteSpec, op: OperationSpec): Record<string, OpenApiRef> {
   const out: Record<string, OpenApiRef> = {};
   for (const code of SHARED_ERRORS.filter((code) => op.errors.includes(code))) {
     const { status, description } = ERRORS[code];
     out[status] = ctx.response(schemaName(code), jsonResponse(description, errorBody(ctx, code), ERROR_HEADERS[status]));
   }
-  // keys_unavailable only when the keys come from a remote JWKS.
-  const unavailable = UNAVAILABLE_ERRORS.filter((code) => op.errors.includes(code) && (code !== 'keys_unavailable' || ctx.config.keys.mode === 'remote'));
+  const unavailable = UNAVAILABLE_ERRORS.filter((code) => op.errors.includes(code) && answers(ctx, route, op.method, code));
   if (unavailable.length > 0) {
     const login = unavailable.includes('server_busy');
     const bodies = unavailable.map((code) => errorBody(ctx, code));
@@ -598,7 +614,8 @@ interface TokenEndpointSpec {
   description: string;
   ok: JsonSchema;
   okHeaders?: Record<string, OpenApiHeader>;
-  unauthorized: JsonSchema[];
+  /** The 401 body of a token that fails (`token_not_valid`), where the endpoint takes one. */
+  tokenError?: OpenApiRef;
   extra?: Record<string, OpenApiResponse | OpenApiRef>;
   /** The one field the header or a cookie may stand in for, and the security alternatives that say how. */
   alternatives?: { field: string; note: string; security: Record<string, string[]>[] };
@@ -626,13 +643,19 @@ function tokenEndpoint(ctx: OpenApiContext, key: RouteKey, spec: TokenEndpointSp
     properties,
     required: fields.filter((field) => field !== alt?.field),
   });
+  // A token endpoint's `no_active_account` is a refresh's: the token's user was deleted or deactivated since.
+  const noAccountSince = () =>
+    ctx.schema('NoActiveAccountForToken', exactBody(new AuthError('no_active_account', { detail: NO_ACTIVE_ACCOUNT_FOR_TOKEN }), "The token's user was deleted or deactivated since."));
+  const unauthorized = answered(ctx, routeOf(key), op, 401).map((code) =>
+    code === 'token_not_valid' ? spec.tokenError! : code === 'no_active_account' && spec.tokenError ? noAccountSince() : errorBody(ctx, code),
+  );
   const responses: Record<string, OpenApiResponse | OpenApiRef> = {
     '200': jsonResponse('Success.', spec.ok, { ...noStore, ...spec.okHeaders }),
     '400': badRequest(ctx, name, fields),
-    '401': jsonResponse('The credentials or the token were refused.', oneOrMany(spec.unauthorized), ERROR_HEADERS[401]),
+    '401': jsonResponse('The credentials or the token were refused.', oneOrMany(unauthorized), ERROR_HEADERS[401]),
     ...refusals(ctx, routeOf(key), op, 403, noStore),
     ...spec.extra,
-    ...sharedResponses(ctx, op),
+    ...sharedResponses(ctx, routeOf(key), op),
   };
   return {
     operationId,
@@ -674,7 +697,7 @@ function authenticatedOperation(
       // No Cache-Control promised: `authenticate()` refuses a CSRF failure before the endpoint sets its headers.
       ...refusals(ctx, routeOf(key), op, 403),
       ...refusals(ctx, routeOf(key), op, 404),
-      ...sharedResponses(ctx, op),
+      ...sharedResponses(ctx, routeOf(key), op),
     }),
   };
 }
@@ -704,15 +727,6 @@ function loginRefusals(ctx: OpenApiContext): { extra: Record<string, OpenApiResp
     );
   }
   return { extra };
-}
-
-/** A refresh's 401s besides the token's own: the user is gone, changed password, or the header was malformed. */
-function refreshRefusals(ctx: OpenApiContext): JsonSchema[] {
-  const { config } = ctx;
-  const out: JsonSchema[] = [ctx.schema('NoActiveAccountForToken', exactBody(new AuthError('no_active_account', { detail: NO_ACTIVE_ACCOUNT_FOR_TOKEN }), "The token's user was deleted or deactivated since."))];
-  if (config.getCredentialsChangedAt) out.push(errorSchema(ctx, 'password_changed'));
-  if (config.refreshByBearer) out.push(errorSchema(ctx, 'bad_authorization_header'));
-  return out;
 }
 
 /** Which tokens the cookie transport keeps out of the JSON bodies (`refreshInBody` / `accessInBody` off), said. */
@@ -754,7 +768,6 @@ const obtainPair: Describer = (ctx) => {
       description: `Checks \`${config.usernameField}\` and \`password\` and answers a token pair (simplejwt's \`TokenObtainPairView\`).${loginNotes(ctx, ['refresh', 'access'])}`,
       ok,
       ...(config.cookies ? { okHeaders: setCookies(ctx, { refresh: true, access: true }) } : {}),
-      unauthorized: [errorSchema(ctx, 'no_active_account')],
       extra,
     }),
   };
@@ -762,7 +775,6 @@ const obtainPair: Describer = (ctx) => {
 
 const refresh: Describer = (ctx) => {
   const { config } = ctx;
-  const unauthorized: JsonSchema[] = [tokenErrorBody(ctx, 'RefreshTokenError', TOKEN_CHECK_MESSAGES), ...refreshRefusals(ctx)];
   const rotate = config.rotateRefreshTokens;
   const body = inBody(config);
   const keys = [...(body.access ? ['access'] : []), ...(rotate && body.refresh ? ['refresh'] : [])];
@@ -785,7 +797,7 @@ const refresh: Describer = (ctx) => {
       description: `Exchanges a refresh token (simplejwt's \`TokenRefreshView\`).${consumed}${cookies}`,
       ok,
       ...(config.cookies ? { okHeaders: setCookies(ctx, { refresh: true, access: true }) } : {}),
-      unauthorized,
+      tokenError: tokenErrorBody(ctx, 'RefreshTokenError', TOKEN_CHECK_MESSAGES),
       alternatives: alternatives(ctx, { field: tokenField(ctx, 'refresh'), bearer: config.refreshByBearer, cookies: config.cookies ? ['refresh'] : [] }),
     }),
   };
@@ -795,7 +807,7 @@ const verify: Describer = (ctx) => ({
   POST: tokenEndpoint(ctx, 'verify', {
     description: "Answers `{}` when the token's signature, claims and revocation state are good (simplejwt's `TokenVerifyView`). The user is not checked.",
     ok: empty(ctx),
-    unauthorized: [tokenErrorBody(ctx, 'VerifyTokenError', VERIFY_MESSAGES)],
+    tokenError: tokenErrorBody(ctx, 'VerifyTokenError', VERIFY_MESSAGES),
   }),
 });
 
@@ -810,7 +822,7 @@ const blacklist: Describer = (ctx) => {
         (config.cookies ? ' Expires the session cookies (see `Set-Cookie`).' : ''),
       ok: empty(ctx),
       ...(config.cookies ? { okHeaders: setCookies(ctx, { refresh: true, access: true, cleared: true }) } : {}),
-      unauthorized: [sliding ? tokenErrorBody(ctx, 'SessionTokenError', ALL_TOKEN_MESSAGES) : tokenErrorBody(ctx, 'RefreshTokenError', TOKEN_CHECK_MESSAGES)],
+      tokenError: sliding ? tokenErrorBody(ctx, 'SessionTokenError', ALL_TOKEN_MESSAGES) : tokenErrorBody(ctx, 'RefreshTokenError', TOKEN_CHECK_MESSAGES),
       alternatives: alternatives(ctx, { field: tokenField(ctx, 'blacklist'), bearer: false, cookies }),
     }),
   };
@@ -838,7 +850,6 @@ const obtainSliding: Describer = (ctx) => {
         `it authenticates until its \`exp\` and can be refreshed until its \`refresh_exp\`.${loginNotes(ctx, ['token'])}`,
       ok: open ? tokenBody(ctx, 'TokenObtainSlidingResponse', keys, true) : sliding,
       ...headers,
-      unauthorized: [errorSchema(ctx, 'no_active_account')],
       extra,
     }),
   };
@@ -855,7 +866,7 @@ const refreshSliding: Describer = (ctx) => {
         (cookie ? ` Sets the cookies again (see \`Set-Cookie\`).${cookieOnly(config, ['token'])}` : ''),
       ok: sliding,
       ...headers,
-      unauthorized: [tokenErrorBody(ctx, 'SessionTokenError', ALL_TOKEN_MESSAGES), ...refreshRefusals(ctx)],
+      tokenError: tokenErrorBody(ctx, 'SessionTokenError', ALL_TOKEN_MESSAGES),
       alternatives: alternatives(ctx, { field: tokenField(ctx, 'refreshSliding'), bearer: config.refreshByBearer, cookies: cookie ? ['access'] : [] }),
     }),
   };
