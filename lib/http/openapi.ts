@@ -348,12 +348,10 @@ const TOKEN_CHECK_MESSAGES = ALL_TOKEN_MESSAGES.filter((m) => !SLIDING_SESSION_M
 /** `/verify/` accepts any token type, so the type checks never fail there. */
 const VERIFY_MESSAGES = TOKEN_CHECK_MESSAGES.filter((m) => m !== TOKEN_MESSAGES.noType && m !== TOKEN_MESSAGES.wrongType);
 
-/** The 401 bodies `authenticate()` answers, as configured. */
-function middlewareErrors(ctx: OpenApiContext): OpenApiRef[] {
+/** The 401 bodies `authenticate()` answers to this operation, as configured: the table's, a bad token two ways. */
+function middlewareErrors(ctx: OpenApiContext, route: RouteSpec, op: OperationSpec): OpenApiRef[] {
   const { config } = ctx;
-  const bodies = [
-    errorSchema(ctx, 'not_authenticated'),
-    errorSchema(ctx, 'bad_authorization_header'),
+  const invalidToken = () => [
     ctx.schema(
       'InvalidToken',
       exactObject(
@@ -378,11 +376,8 @@ function middlewareErrors(ctx: OpenApiContext): OpenApiRef[] {
       ),
     ),
     ctx.schema('NoUserId', exactBody(new AuthError('token_not_valid', { detail: TOKEN_MESSAGES.noUserId }), 'A valid token without the user id claim.')),
-    errorSchema(ctx, 'user_not_found'),
-    errorSchema(ctx, 'user_inactive'),
   ];
-  if (config.getCredentialsChangedAt) bodies.push(errorSchema(ctx, 'password_changed'));
-  return bodies;
+  return answered(ctx, route, op, 401).flatMap((code) => (code === 'token_not_valid' ? invalidToken() : [errorBody(ctx, code)]));
 }
 
 /** 400 bodies every endpoint that reads a body may answer: not JSON, or JSON that is not an object. */
@@ -457,10 +452,10 @@ function sharedResponses(ctx: OpenApiContext, route: RouteSpec, op: OperationSpe
 }
 
 /** The response every endpoint that needs a bearer token gives when `authenticate()` refuses it. */
-function unauthenticated(ctx: OpenApiContext): OpenApiRef {
+function unauthenticated(ctx: OpenApiContext, route: RouteSpec, op: OperationSpec): OpenApiRef {
   return ctx.response(
     'Unauthenticated',
-    jsonResponse('`authenticate()` refused the request: no credentials, a malformed header, or a bad token or user.', { anyOf: middlewareErrors(ctx) }, ERROR_HEADERS[401]),
+    jsonResponse('`authenticate()` refused the request: no credentials, a malformed header, or a bad token or user.', { anyOf: middlewareErrors(ctx, route, op) }, ERROR_HEADERS[401]),
   );
 }
 
@@ -693,7 +688,7 @@ function authenticatedOperation(
     security: [{ [SECURITY_SCHEME]: [] }, ...(cookie ? [cookieCredential(ctx, 'access', !safe)] : [])],
     responses: sortByStatus({
       ...responses,
-      '401': unauthenticated(ctx),
+      '401': unauthenticated(ctx, routeOf(key), op),
       // No Cache-Control promised: `authenticate()` refuses a CSRF failure before the endpoint sets its headers.
       ...refusals(ctx, routeOf(key), op, 403),
       ...refusals(ctx, routeOf(key), op, 404),
