@@ -255,7 +255,7 @@ const VARYING_DETAILS: Partial<Record<ErrorCode, [pattern: string, example: stri
 
 /**
  * Whether this configuration answers an error the table lists for an operation (the table lists every one some
- * configuration may answer): the session cap only with the `'refuse'` policy, `keys_unavailable` only with a
+ * configuration may answer): the session cap only with the `'refuse'` policy, the throttle only with `loginThrottle`, `keys_unavailable` only with a
  * remote JWKS, `password_changed` only with `getCredentialsChangedAt`, a malformed header on a token endpoint only
  * with `refreshByBearer`; a CSRF failure only where a cookie carries a token (behind `authenticate()`, to a
  * method that changes state) or the entry sets the cookies.
@@ -265,6 +265,8 @@ function answers(ctx: OpenApiContext, route: RouteSpec, method: HttpMethod, code
   switch (code) {
     case 'session_limit':
       return config.sessionLimitPolicy === 'refuse';
+    case 'throttled':
+      return config.loginThrottle !== false;
     case 'keys_unavailable':
       return config.keys.mode === 'remote';
     case 'password_changed':
@@ -286,8 +288,21 @@ const answered = (ctx: OpenApiContext, route: RouteSpec, op: OperationSpec, stat
 function refusals(ctx: OpenApiContext, route: RouteSpec, op: OperationSpec, status: number, headers?: Record<string, OpenApiRef>): Record<string, OpenApiResponse> {
   const codes = answered(ctx, route, op, status);
   if (codes.length === 0) return {};
-  const description = codes.map((code) => ERRORS[code].description).join(' Or: ');
-  return { [status]: jsonResponse(description, oneOrMany(codes.map((code) => errorBody(ctx, code))), headers) };
+  const description = codes.map((code) => describe(ctx, code)).join(' Or: ');
+  const all = { ...ERROR_HEADERS[status], ...headers };
+  return { [status]: jsonResponse(description, oneOrMany(codes.map((code) => errorBody(ctx, code))), Object.keys(all).length > 0 ? all : undefined) };
+}
+
+/** What an answer with this code is, for this configuration: `ERRORS`' description, or its figures where it has some. */
+function describe(ctx: OpenApiContext, code: ErrorCode): string {
+  const { config } = ctx;
+  if (code === 'payload_too_large') return `The body is larger than ${config.bodyLimit} bytes.`;
+  if (code === 'session_limit') return `The user already has ${config.maxSessionsPerUser} live sessions.`;
+  if (code === 'throttled' && config.loginThrottle !== false) {
+    const { limit, windowSeconds } = config.loginThrottle.rate;
+    return `More than ${limit} failed logins in ${windowSeconds} seconds from this client for this username.`;
+  }
+  return ERRORS[code].description;
 }
 
 /** The body of an error of the table: its pattern when the detail varies, else the exact body. */
@@ -439,8 +454,8 @@ const UNAVAILABLE_ERRORS = ['store_unavailable', 'keys_unavailable', 'server_bus
 function sharedResponses(ctx: OpenApiContext, route: RouteSpec, op: OperationSpec): Record<string, OpenApiRef> {
   const out: Record<string, OpenApiRef> = {};
   for (const code of SHARED_ERRORS.filter((code) => op.errors.includes(code))) {
-    const { status, description } = ERRORS[code];
-    out[status] = ctx.response(schemaName(code), jsonResponse(description, errorBody(ctx, code), ERROR_HEADERS[status]));
+    const { status } = ERRORS[code];
+    out[status] = ctx.response(schemaName(code), jsonResponse(describe(ctx, code), errorBody(ctx, code), ERROR_HEADERS[status]));
   }
   const unavailable = UNAVAILABLE_ERRORS.filter((code) => op.errors.includes(code) && answers(ctx, route, op.method, code));
   if (unavailable.length > 0) {
@@ -611,7 +626,6 @@ interface TokenEndpointSpec {
   okHeaders?: Record<string, OpenApiHeader>;
   /** The 401 body of a token that fails (`token_not_valid`), where the endpoint takes one. */
   tokenError?: OpenApiRef;
-  extra?: Record<string, OpenApiResponse | OpenApiRef>;
   /** The one field the header or a cookie may stand in for, and the security alternatives that say how. */
   alternatives?: { field: string; note: string; security: Record<string, string[]>[] };
 }
@@ -649,7 +663,7 @@ function tokenEndpoint(ctx: OpenApiContext, key: RouteKey, spec: TokenEndpointSp
     '400': badRequest(ctx, name, fields),
     '401': jsonResponse('The credentials or the token were refused.', oneOrMany(unauthorized), ERROR_HEADERS[401]),
     ...refusals(ctx, routeOf(key), op, 403, noStore),
-    ...spec.extra,
+    ...refusals(ctx, routeOf(key), op, 429),
     ...sharedResponses(ctx, routeOf(key), op),
   };
   return {
@@ -709,21 +723,6 @@ function inBody(config: Config): { refresh: boolean; access: boolean } {
   return { refresh: !config.cookies || config.cookies.refreshInBody, access: !config.cookies || config.cookies.accessInBody };
 }
 
-/** The answer a login may give besides 200, 400, 401 and 403: the throttle. */
-function loginRefusals(ctx: OpenApiContext): { extra: Record<string, OpenApiResponse> } {
-  const { config } = ctx;
-  const extra: Record<string, OpenApiResponse> = {};
-  if (config.loginThrottle !== false) {
-    const { limit, windowSeconds } = config.loginThrottle.rate;
-    extra['429'] = jsonResponse(
-      `More than ${limit} failed logins in ${windowSeconds} seconds from this client for this username.`,
-      errorBody(ctx, 'throttled'),
-      ERROR_HEADERS[429],
-    );
-  }
-  return { extra };
-}
-
 /** Which tokens the cookie transport keeps out of the JSON bodies (`refreshInBody` / `accessInBody` off), said. */
 function cookieOnly(config: Config, tokens: readonly ('refresh' | 'access' | 'token')[]): string {
   const body = inBody(config);
@@ -748,7 +747,6 @@ const tokenField = (ctx: OpenApiContext, key: RouteKey): string => operationOf(k
 
 const obtainPair: Describer = (ctx) => {
   const { config } = ctx;
-  const { extra } = loginRefusals(ctx);
   const body = inBody(config);
   const keys = [...(body.refresh ? ['refresh'] : []), ...(body.access ? ['access'] : [])];
   const open = config.loginResponse !== undefined;
@@ -763,7 +761,6 @@ const obtainPair: Describer = (ctx) => {
       description: `Checks \`${config.usernameField}\` and \`password\` and answers a token pair (simplejwt's \`TokenObtainPairView\`).${loginNotes(ctx, ['refresh', 'access'])}`,
       ok,
       ...(config.cookies ? { okHeaders: setCookies(ctx, { refresh: true, access: true }) } : {}),
-      extra,
     }),
   };
 };
@@ -835,7 +832,6 @@ function slidingAnswer(ctx: OpenApiContext) {
 
 const obtainSliding: Describer = (ctx) => {
   const { config } = ctx;
-  const { extra } = loginRefusals(ctx);
   const { keys, sliding, headers } = slidingAnswer(ctx);
   const open = config.loginResponse !== undefined;
   return {
@@ -845,7 +841,6 @@ const obtainSliding: Describer = (ctx) => {
         `it authenticates until its \`exp\` and can be refreshed until its \`refresh_exp\`.${loginNotes(ctx, ['token'])}`,
       ok: open ? tokenBody(ctx, 'TokenObtainSlidingResponse', keys, true) : sliding,
       ...headers,
-      extra,
     }),
   };
 };
