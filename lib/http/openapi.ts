@@ -23,9 +23,11 @@ import { ROUTES, allowOf, operationOf, routeOf, type HttpMethod, type Mount, typ
  * where the text is fixed), taken from the error classes and the router's own constants where it can be, so the
  * document cannot drift from what goes on the wire.
  *
- * The paths, methods, operation ids, summaries, body fields and the common error answers come from the route table
- * (`ROUTES` in routes.ts), the one the routers are built from; `DESCRIBERS` adds what each entry's answers look like
- * for this configuration. An entry the configuration does not serve is left out, as the router leaves it out.
+ * The paths, methods, operation ids, summaries and body fields come from the route table (`ROUTES` in routes.ts),
+ * the one the routers are built from. The error answers are generated from each operation's error codes there and
+ * the `ERRORS` table (status, body, description, headers by status); `answers()` says which codes a configuration
+ * can answer. `DESCRIBERS` adds the rest of each entry's answers (success bodies, token messages, cookies) for this
+ * configuration. An entry the configuration does not serve is left out, as the router leaves it out.
  */
 
 /** A JSON Schema (draft 2020-12, the dialect of OpenAPI 3.1). */
