@@ -5,6 +5,7 @@ import {
   type CsrfFailure,
   NO_ACTIVE_ACCOUNT_FOR_TOKEN,
   TOKEN_MESSAGES,
+  ERRORS,
   type ErrorCode,
   type TokenMessage,
 } from '../errors';
@@ -22,9 +23,11 @@ import { ROUTES, allowOf, operationOf, routeOf, type HttpMethod, type Mount, typ
  * where the text is fixed), taken from the error classes and the router's own constants where it can be, so the
  * document cannot drift from what goes on the wire.
  *
- * The paths, methods, operation ids, summaries, body fields and the common error answers come from the route table
- * (`ROUTES` in routes.ts), the one the routers are built from; `DESCRIBERS` adds what each entry's answers look like
- * for this configuration. An entry the configuration does not serve is left out, as the router leaves it out.
+ * The paths, methods, operation ids, summaries and body fields come from the route table (`ROUTES` in routes.ts),
+ * the one the routers are built from. The error answers are generated from each operation's error codes there and
+ * the `ERRORS` table (status, body, description, headers by status); `answers()` says which codes a configuration
+ * can answer. `DESCRIBERS` adds the rest of each entry's answers (success bodies, token messages, cookies) for this
+ * configuration. An entry the configuration does not serve is left out, as the router leaves it out.
  */
 
 /** A JSON Schema (draft 2020-12, the dialect of OpenAPI 3.1). */
@@ -177,6 +180,14 @@ function exactBody(err: AuthError, description?: string): JsonSchema {
   return exactObject(properties, description);
 }
 
+/** `user_not_found` → `UserNotFound`: the component name of an error of the table. */
+const schemaName = (code: ErrorCode): string => code.replace(/(?:^|_)([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** The exact body of an error of the table (`ERRORS`), registered once under its code's name and described by the table. */
+function errorSchema(ctx: OpenApiContext, code: ErrorCode, params?: Record<string, string | number>): OpenApiRef {
+  return ctx.schema(schemaName(code), exactBody(new AuthError(code, params === undefined ? {} : { params }), ERRORS[code].description));
+}
+
 /** A `{"detail": ...}` or `{"detail": ..., "code": ...}` body whose detail varies within a pattern. */
 function detailBody(pattern: string, examples: string[], code?: string): JsonSchema {
   const properties: Record<string, JsonSchema> = { detail: { type: 'string', pattern, examples } };
@@ -229,8 +240,80 @@ function sharedHeaders(config: Config): Record<string, OpenApiHeader> {
 }
 
 const noStore = { 'Cache-Control': ref('headers', 'Cache-Control') };
-const wwwAuthenticate = { 'WWW-Authenticate': ref('headers', 'WWW-Authenticate') };
-const retryAfter = { 'Retry-After': ref('headers', 'Retry-After') };
+/** The headers an error answer carries, by status: the challenge on 401, the methods on 405, when to retry on 429 and 503. */
+const ERROR_HEADERS: Partial<Record<number, Record<string, OpenApiRef>>> = {
+  401: { 'WWW-Authenticate': ref('headers', 'WWW-Authenticate') },
+  405: { Allow: ref('headers', 'Allow') },
+  429: { 'Retry-After': ref('headers', 'Retry-After') },
+  503: { 'Retry-After': ref('headers', 'Retry-After') },
+};
+
+/** The bodies of the table's errors whose detail varies (a method, a media type, seconds): a pattern and an example. */
+const VARYING_DETAILS: Partial<Record<ErrorCode, [pattern: string, example: string]>> = {
+  method_not_allowed: ['^Method "[^"]+" not allowed\\.$', 'Method "GET" not allowed.'],
+  unsupported_media_type: ['^Unsupported (media type|content encoding) "[^"]*" in request\\.$', 'Unsupported media type "text/plain" in request.'],
+  throttled: ['^Request was throttled\\. Expected available in [1-9][0-9]* seconds?\\.$', 'Request was throttled. Expected available in 900 seconds.'],
+};
+
+/**
+ * Whether this configuration answers an error the table lists for an operation (the table lists every one some
+ * configuration may answer): the session cap only with the `'refuse'` policy, the throttle only with `loginThrottle`, `keys_unavailable` only with a
+ * remote JWKS, `password_changed` only with `getCredentialsChangedAt`, a malformed header on a token endpoint only
+ * with `refreshByBearer`; a CSRF failure only where a cookie carries a token (behind `authenticate()`, to a
+ * method that changes state) or the entry sets the cookies.
+ */
+function answers(ctx: OpenApiContext, route: RouteSpec, method: HttpMethod, code: ErrorCode): boolean {
+  const { config } = ctx;
+  switch (code) {
+    case 'session_limit':
+      return config.sessionLimitPolicy === 'refuse';
+    case 'throttled':
+      return config.loginThrottle !== false;
+    case 'keys_unavailable':
+      return config.keys.mode === 'remote';
+    case 'password_changed':
+      return config.getCredentialsChangedAt !== undefined;
+    case 'bad_authorization_header':
+      return route.authenticated === true || config.refreshByBearer;
+    case 'csrf_failed':
+      return route.authenticated ? config.cookies?.access === true && method !== 'GET' && method !== 'HEAD' : route.setsCookies?.(config) === true;
+    default:
+      return true;
+  }
+}
+
+/** The table's codes of an operation with this status that this configuration answers, in the table's order. */
+const answered = (ctx: OpenApiContext, route: RouteSpec, op: OperationSpec, status: number): ErrorCode[] =>
+  op.errors.filter((code) => ERRORS[code].status === status && answers(ctx, route, op.method, code));
+
+/** The answers of an operation with this status: the bodies of the table's codes this configuration answers, described by `ERRORS`. */
+function refusals(ctx: OpenApiContext, route: RouteSpec, op: OperationSpec, status: number, headers?: Record<string, OpenApiRef>): Record<string, OpenApiResponse> {
+  const codes = answered(ctx, route, op, status);
+  if (codes.length === 0) return {};
+  const description = codes.map((code) => describe(ctx, code)).join(' Or: ');
+  const all = { ...ERROR_HEADERS[status], ...headers };
+  return { [status]: jsonResponse(description, oneOrMany(codes.map((code) => errorBody(ctx, code))), Object.keys(all).length > 0 ? all : undefined) };
+}
+
+/** What an answer with this code is, for this configuration: `ERRORS`' description, or its figures where it has some. */
+function describe(ctx: OpenApiContext, code: ErrorCode): string {
+  const { config } = ctx;
+  if (code === 'payload_too_large') return `The body is larger than ${config.bodyLimit} bytes.`;
+  if (code === 'session_limit') return `The user already has ${config.maxSessionsPerUser} live sessions.`;
+  if (code === 'throttled' && config.loginThrottle !== false) {
+    const { limit, windowSeconds } = config.loginThrottle.rate;
+    return `More than ${limit} failed logins in ${windowSeconds} seconds from this client for this username.`;
+  }
+  return ERRORS[code].description;
+}
+
+/** The body of an error of the table: its pattern when the detail varies, else the exact body. */
+function errorBody(ctx: OpenApiContext, code: ErrorCode): OpenApiRef {
+  if (code === 'csrf_failed') return csrfFailed(ctx);
+  const varying = VARYING_DETAILS[code];
+  if (varying === undefined) return errorSchema(ctx, code, code === 'payload_too_large' ? { limit: ctx.config.bodyLimit } : undefined);
+  return ctx.schema(schemaName(code), detailBody(varying[0], [varying[1]], ERRORS[code].codeInBody ? code : undefined));
+}
 
 /** A compact JWS: three base64url parts. */
 function jwt(ctx: OpenApiContext): OpenApiRef {
@@ -282,16 +365,10 @@ const TOKEN_CHECK_MESSAGES = ALL_TOKEN_MESSAGES.filter((m) => !SLIDING_SESSION_M
 /** `/verify/` accepts any token type, so the type checks never fail there. */
 const VERIFY_MESSAGES = TOKEN_CHECK_MESSAGES.filter((m) => m !== TOKEN_MESSAGES.noType && m !== TOKEN_MESSAGES.wrongType);
 
-function badAuthorizationHeader(ctx: OpenApiContext): OpenApiRef {
-  return ctx.schema('BadAuthorizationHeader', exactBody(new AuthError('bad_authorization_header'), 'The scheme alone, or more than two parts.'));
-}
-
-/** The 401 bodies `authenticate()` answers, as configured. */
-function middlewareErrors(ctx: OpenApiContext): OpenApiRef[] {
+/** The 401 bodies `authenticate()` answers to this operation, as configured: the table's, a bad token two ways. */
+function middlewareErrors(ctx: OpenApiContext, route: RouteSpec, op: OperationSpec): OpenApiRef[] {
   const { config } = ctx;
-  const bodies = [
-    ctx.schema('NotAuthenticated', exactBody(new AuthError('not_authenticated'), 'No credentials (no header, or another scheme).')),
-    badAuthorizationHeader(ctx),
+  const invalidToken = () => [
     ctx.schema(
       'InvalidToken',
       exactObject(
@@ -316,15 +393,8 @@ function middlewareErrors(ctx: OpenApiContext): OpenApiRef[] {
       ),
     ),
     ctx.schema('NoUserId', exactBody(new AuthError('token_not_valid', { detail: TOKEN_MESSAGES.noUserId }), 'A valid token without the user id claim.')),
-    ctx.schema('UserNotFound', exactBody(new AuthError('user_not_found'), "The token's user does not exist.")),
-    ctx.schema('UserInactive', exactBody(new AuthError('user_inactive'), "The token's user is inactive.")),
   ];
-  if (config.getCredentialsChangedAt) bodies.push(passwordChanged(ctx));
-  return bodies;
-}
-
-function passwordChanged(ctx: OpenApiContext): OpenApiRef {
-  return ctx.schema('PasswordChanged', exactBody(new AuthError('password_changed'), "The token predates the user's last password change."));
+  return answered(ctx, route, op, 401).flatMap((code) => (code === 'token_not_valid' ? invalidToken() : [errorBody(ctx, code)]));
 }
 
 /** 400 bodies every endpoint that reads a body may answer: not JSON, or JSON that is not an object. */
@@ -377,52 +447,32 @@ function badRequest(ctx: OpenApiContext, name: string, fields: readonly string[]
   });
 }
 
-/** The responses every endpoint may give, registered once. */
-function commonResponses(ctx: OpenApiContext) {
-  const { config } = ctx;
-  const unavailable = [ctx.schema('StoreUnavailable', exactBody(new AuthError('store_unavailable'), 'The token store did not answer in time; nothing was issued or revoked.'))];
-  if (config.keys.mode === 'remote') {
-    unavailable.push(ctx.schema('KeysUnavailable', exactBody(new AuthError('keys_unavailable'), 'The trusted JWKS could not be fetched.')));
+/** Answered alike by every operation whose table entry lists them, each a shared response: body, description and headers from `ERRORS`. */
+const SHARED_ERRORS = ['method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'internal_error'] as const satisfies readonly ErrorCode[];
+/** The 503s, in the order documented: `server_busy` only where the table lists it (a login). */
+const UNAVAILABLE_ERRORS = ['store_unavailable', 'keys_unavailable', 'server_busy'] as const satisfies readonly ErrorCode[];
+
+/** The answers of an operation that the table's error codes and `ERRORS` say all by themselves: 405, 413, 415, 500, 503. */
+function sharedResponses(ctx: OpenApiContext, route: RouteSpec, op: OperationSpec): Record<string, OpenApiRef> {
+  const out: Record<string, OpenApiRef> = {};
+  for (const code of SHARED_ERRORS.filter((code) => op.errors.includes(code))) {
+    const { status } = ERRORS[code];
+    out[status] = ctx.response(schemaName(code), jsonResponse(describe(ctx, code), errorBody(ctx, code), ERROR_HEADERS[status]));
   }
-  const busy = ctx.schema('ServerBusy', exactBody(new AuthError('server_busy'), 'Too many password checks are pending; nothing was checked.'));
-  return {
-    methodNotAllowed: ctx.response(
-      'MethodNotAllowed',
-      jsonResponse(
-        'Any other method (`OPTIONS` answers 200 with the endpoint\'s metadata).',
-        ctx.schema('MethodNotAllowed', detailBody('^Method "[^"]+" not allowed\\.$', ['Method "GET" not allowed.'])),
-        { Allow: ref('headers', 'Allow') },
-      ),
-    ),
-    payloadTooLarge: ctx.response(
-      'PayloadTooLarge',
-      jsonResponse(`The body is larger than ${config.bodyLimit} bytes.`, ctx.schema('PayloadTooLarge', exactBody(new AuthError('payload_too_large', { params: { limit: config.bodyLimit } })))),
-    ),
-    unsupportedMediaType: ctx.response(
-      'UnsupportedMediaType',
-      jsonResponse(
-        'A content type other than JSON, urlencoded or multipart; a body without one; or a compressed body.',
-        ctx.schema(
-          'UnsupportedMediaType',
-          detailBody('^Unsupported (media type|content encoding) "[^"]*" in request\\.$', ['Unsupported media type "text/plain" in request.']),
-        ),
-      ),
-    ),
-    internalError: ctx.response(
-      'InternalError',
-      jsonResponse('A host callback threw (logged in one line; never shown).', ctx.schema('InternalError', exactBody(new AuthError('internal_error')))),
-    ),
-    serviceUnavailable: ctx.response('ServiceUnavailable', jsonResponse('Try again after `Retry-After` seconds.', oneOrMany(unavailable), retryAfter)),
-    /** A login also answers 503 `server_busy` when too many password checks are pending. */
-    loginUnavailable: ctx.response('LoginUnavailable', jsonResponse('Try again after `Retry-After` seconds.', { anyOf: [...unavailable, busy] }, retryAfter)),
-  };
+  const unavailable = UNAVAILABLE_ERRORS.filter((code) => op.errors.includes(code) && answers(ctx, route, op.method, code));
+  if (unavailable.length > 0) {
+    const login = unavailable.includes('server_busy');
+    const bodies = unavailable.map((code) => errorBody(ctx, code));
+    out['503'] = ctx.response(login ? 'LoginUnavailable' : 'ServiceUnavailable', jsonResponse('Try again after `Retry-After` seconds.', oneOrMany(bodies), ERROR_HEADERS[503]));
+  }
+  return out;
 }
 
 /** The response every endpoint that needs a bearer token gives when `authenticate()` refuses it. */
-function unauthenticated(ctx: OpenApiContext): OpenApiRef {
+function unauthenticated(ctx: OpenApiContext, route: RouteSpec, op: OperationSpec): OpenApiRef {
   return ctx.response(
     'Unauthenticated',
-    jsonResponse('`authenticate()` refused the request: no credentials, a malformed header, or a bad token or user.', { anyOf: middlewareErrors(ctx) }, wwwAuthenticate),
+    jsonResponse('`authenticate()` refused the request: no credentials, a malformed header, or a bad token or user.', { anyOf: middlewareErrors(ctx, route, op) }, ERROR_HEADERS[401]),
   );
 }
 
@@ -566,7 +616,6 @@ function alternatives(ctx: OpenApiContext, sources: TokenSources): TokenEndpoint
     field: sources.field,
     note: `Optional: without it the token is read from ${from.join(', else ')}${csrf}; with none of them, the field is required.`,
     security,
-    forbidden: sources.cookies.length > 0 ? [csrfFailed(ctx)] : [],
   };
 }
 
@@ -577,14 +626,10 @@ interface TokenEndpointSpec {
   description: string;
   ok: JsonSchema;
   okHeaders?: Record<string, OpenApiHeader>;
-  unauthorized: JsonSchema[];
-  /** 403 bodies besides CSRF failures. */
-  forbidden?: JsonSchema[];
-  extra?: Record<string, OpenApiResponse | OpenApiRef>;
-  /** A login: 503 also for too many pending password checks. */
-  login?: boolean;
+  /** The 401 body of a token that fails (`token_not_valid`), where the endpoint takes one. */
+  tokenError?: OpenApiRef;
   /** The one field the header or a cookie may stand in for, and the security alternatives that say how. */
-  alternatives?: { field: string; note: string; security: Record<string, string[]>[]; forbidden: JsonSchema[] };
+  alternatives?: { field: string; note: string; security: Record<string, string[]>[] };
 }
 
 /** The table's operation id, summary and body fields for this configuration. */
@@ -593,21 +638,8 @@ function tableOperation(ctx: OpenApiContext, op: OperationSpec) {
   return { operationId: op.operationId, summary, fields: op.body?.fields(ctx.config) ?? [] };
 }
 
-/** The answers every endpoint shares that the table lists among an operation's errors: 405, 413, 415, 500. */
-function tableResponses(ctx: OpenApiContext, op: OperationSpec): Record<string, OpenApiRef> {
-  const common = commonResponses(ctx);
-  const byCode: Partial<Record<ErrorCode, [string, OpenApiRef]>> = {
-    method_not_allowed: ['405', common.methodNotAllowed],
-    payload_too_large: ['413', common.payloadTooLarge],
-    unsupported_media_type: ['415', common.unsupportedMediaType],
-    internal_error: ['500', common.internalError],
-  };
-  return Object.fromEntries(op.errors.flatMap((code) => (byCode[code] ? [byCode[code]] : [])));
-}
-
 /** A public `POST` token endpoint of the table: a body of string fields in, a JSON object out. */
 function tokenEndpoint(ctx: OpenApiContext, key: RouteKey, spec: TokenEndpointSpec): OpenApiOperation {
-  const common = commonResponses(ctx);
   const op = operationOf(key, 'POST');
   const { operationId, summary, fields } = tableOperation(ctx, op);
   const name = operationId[0]!.toUpperCase() + operationId.slice(1);
@@ -622,15 +654,19 @@ function tokenEndpoint(ctx: OpenApiContext, key: RouteKey, spec: TokenEndpointSp
     properties,
     required: fields.filter((field) => field !== alt?.field),
   });
-  const forbidden = [...(spec.forbidden ?? []), ...(alt?.forbidden ?? [])];
+  // A token endpoint's `no_active_account` is a refresh's: the token's user was deleted or deactivated since.
+  const noAccountSince = () =>
+    ctx.schema('NoActiveAccountForToken', exactBody(new AuthError('no_active_account', { detail: NO_ACTIVE_ACCOUNT_FOR_TOKEN }), "The token's user was deleted or deactivated since."));
+  const unauthorized = answered(ctx, routeOf(key), op, 401).map((code) =>
+    code === 'token_not_valid' ? spec.tokenError! : code === 'no_active_account' && spec.tokenError ? noAccountSince() : errorBody(ctx, code),
+  );
   const responses: Record<string, OpenApiResponse | OpenApiRef> = {
     '200': jsonResponse('Success.', spec.ok, { ...noStore, ...spec.okHeaders }),
     '400': badRequest(ctx, name, fields),
-    '401': jsonResponse('The credentials or the token were refused.', oneOrMany(spec.unauthorized), wwwAuthenticate),
-    ...(forbidden.length > 0 ? { '403': jsonResponse(forbiddenDescription(forbidden, ctx), oneOrMany(forbidden), noStore) } : {}),
-    ...spec.extra,
-    ...tableResponses(ctx, op),
-    '503': spec.login ? common.loginUnavailable : common.serviceUnavailable,
+    '401': jsonResponse('The credentials or the token were refused.', oneOrMany(unauthorized), ERROR_HEADERS[401]),
+    ...refusals(ctx, routeOf(key), op, 403, noStore),
+    ...refusals(ctx, routeOf(key), op, 429),
+    ...sharedResponses(ctx, routeOf(key), op),
   };
   return {
     operationId,
@@ -643,16 +679,6 @@ function tokenEndpoint(ctx: OpenApiContext, key: RouteKey, spec: TokenEndpointSp
   };
 }
 
-/** What a 403 says: the session cap, a CSRF failure, a permission refused, as listed. */
-function forbiddenDescription(bodies: JsonSchema[], ctx: OpenApiContext): string {
-  const reasons: Record<string, string> = {
-    [ref('schemas', 'SessionLimit').$ref]: `The user already has ${ctx.config.maxSessionsPerUser} live sessions.`,
-    [ref('schemas', 'CsrfFailed').$ref]: 'A cookie carried the token without the matching CSRF header, or a cross-site request (or a browser form that is not same-origin) met cookie mode.',
-    [ref('schemas', 'PermissionDenied').$ref]: '`isAdmin` did not return `true` for the caller.',
-  };
-  return bodies.map((body) => reasons[String(body.$ref)] ?? 'Refused.').join(' Or: ');
-}
-
 /**
  * An endpoint of the table behind `authenticate()`; with access cookies, the cookie is the alternative (plus CSRF
  * unless the method is safe).
@@ -663,16 +689,13 @@ function authenticatedOperation(
   method: HttpMethod,
   spec: Pick<OpenApiOperation, 'description' | 'parameters' | 'requestBody'> & {
     responses: Record<string, OpenApiResponse | OpenApiRef>;
-    forbidden?: JsonSchema[];
   },
 ): OpenApiOperation {
-  const { forbidden: refused = [], responses, ...operation } = spec;
+  const { responses, ...operation } = spec;
   const op = operationOf(key, method);
   const { operationId, summary } = tableOperation(ctx, op);
-  const common = commonResponses(ctx);
   const safe = method === 'GET' || method === 'HEAD';
   const cookie = ctx.config.cookies?.access === true;
-  const forbidden = [...refused, ...(cookie && !safe ? [csrfFailed(ctx)] : [])];
   return {
     operationId,
     summary,
@@ -681,11 +704,11 @@ function authenticatedOperation(
     security: [{ [SECURITY_SCHEME]: [] }, ...(cookie ? [cookieCredential(ctx, 'access', !safe)] : [])],
     responses: sortByStatus({
       ...responses,
-      '401': unauthenticated(ctx),
+      '401': unauthenticated(ctx, routeOf(key), op),
       // No Cache-Control promised: `authenticate()` refuses a CSRF failure before the endpoint sets its headers.
-      ...(forbidden.length > 0 ? { '403': jsonResponse(forbiddenDescription(forbidden, ctx), oneOrMany(forbidden)) } : {}),
-      ...tableResponses(ctx, op),
-      '503': common.serviceUnavailable,
+      ...refusals(ctx, routeOf(key), op, 403),
+      ...refusals(ctx, routeOf(key), op, 404),
+      ...sharedResponses(ctx, routeOf(key), op),
     }),
   };
 }
@@ -700,39 +723,6 @@ function sortByStatus<T>(responses: Record<string, T>): Record<string, T> {
 /** Which tokens the JSON bodies carry: all of them, unless the cookie transport says otherwise. */
 function inBody(config: Config): { refresh: boolean; access: boolean } {
   return { refresh: !config.cookies || config.cookies.refreshInBody, access: !config.cookies || config.cookies.accessInBody };
-}
-
-/** The answers a login may give besides 200, 400 and 401: the session cap, a cross-site login that would set cookies, the throttle. */
-function loginRefusals(ctx: OpenApiContext, setsCookies: boolean): { forbidden: JsonSchema[]; extra: Record<string, OpenApiResponse> } {
-  const { config } = ctx;
-  const forbidden: JsonSchema[] = setsCookies ? [csrfFailed(ctx)] : [];
-  const extra: Record<string, OpenApiResponse> = {};
-  if (config.sessionLimitPolicy === 'refuse') forbidden.push(ctx.schema('SessionLimit', exactBody(new AuthError('session_limit'))));
-  if (config.loginThrottle !== false) {
-    const { limit, windowSeconds } = config.loginThrottle.rate;
-    extra['429'] = jsonResponse(
-      `More than ${limit} failed logins in ${windowSeconds} seconds from this client for this username.`,
-      ctx.schema(
-        'Throttled',
-        detailBody('^Request was throttled\\. Expected available in [1-9][0-9]* seconds?\\.$', ['Request was throttled. Expected available in 900 seconds.'], 'throttled'),
-      ),
-      retryAfter,
-    );
-  }
-  return { forbidden, extra };
-}
-
-function noActiveAccount(ctx: OpenApiContext): OpenApiRef {
-  return ctx.schema('NoActiveAccount', exactBody(new AuthError('no_active_account'), 'Wrong password, unknown user or inactive user: one body for all.'));
-}
-
-/** A refresh's 401s besides the token's own: the user is gone, changed password, or the header was malformed. */
-function refreshRefusals(ctx: OpenApiContext): JsonSchema[] {
-  const { config } = ctx;
-  const out: JsonSchema[] = [ctx.schema('NoActiveAccountForToken', exactBody(new AuthError('no_active_account', { detail: NO_ACTIVE_ACCOUNT_FOR_TOKEN }), "The token's user was deleted or deactivated since."))];
-  if (config.getCredentialsChangedAt) out.push(passwordChanged(ctx));
-  if (config.refreshByBearer) out.push(badAuthorizationHeader(ctx));
-  return out;
 }
 
 /** Which tokens the cookie transport keeps out of the JSON bodies (`refreshInBody` / `accessInBody` off), said. */
@@ -754,14 +744,11 @@ function loginNotes(ctx: OpenApiContext, tokens: readonly ('refresh' | 'access' 
   return out;
 }
 
-/** Whether the table says this entry sets or clears the session cookies, for this configuration. */
-const setsCookiesOf = (ctx: OpenApiContext, key: RouteKey): boolean => routeOf(key).setsCookies?.(ctx.config) === true;
 /** The one body field of an entry that the header or a cookie may stand in for. */
 const tokenField = (ctx: OpenApiContext, key: RouteKey): string => operationOf(key).body!.fields(ctx.config)[0]!;
 
 const obtainPair: Describer = (ctx) => {
   const { config } = ctx;
-  const { forbidden, extra } = loginRefusals(ctx, setsCookiesOf(ctx, 'obtainPair'));
   const body = inBody(config);
   const keys = [...(body.refresh ? ['refresh'] : []), ...(body.access ? ['access'] : [])];
   const open = config.loginResponse !== undefined;
@@ -776,17 +763,12 @@ const obtainPair: Describer = (ctx) => {
       description: `Checks \`${config.usernameField}\` and \`password\` and answers a token pair (simplejwt's \`TokenObtainPairView\`).${loginNotes(ctx, ['refresh', 'access'])}`,
       ok,
       ...(config.cookies ? { okHeaders: setCookies(ctx, { refresh: true, access: true }) } : {}),
-      unauthorized: [noActiveAccount(ctx)],
-      forbidden,
-      extra,
-      login: true,
     }),
   };
 };
 
 const refresh: Describer = (ctx) => {
   const { config } = ctx;
-  const unauthorized: JsonSchema[] = [tokenErrorBody(ctx, 'RefreshTokenError', TOKEN_CHECK_MESSAGES), ...refreshRefusals(ctx)];
   const rotate = config.rotateRefreshTokens;
   const body = inBody(config);
   const keys = [...(body.access ? ['access'] : []), ...(rotate && body.refresh ? ['refresh'] : [])];
@@ -809,7 +791,7 @@ const refresh: Describer = (ctx) => {
       description: `Exchanges a refresh token (simplejwt's \`TokenRefreshView\`).${consumed}${cookies}`,
       ok,
       ...(config.cookies ? { okHeaders: setCookies(ctx, { refresh: true, access: true }) } : {}),
-      unauthorized,
+      tokenError: tokenErrorBody(ctx, 'RefreshTokenError', TOKEN_CHECK_MESSAGES),
       alternatives: alternatives(ctx, { field: tokenField(ctx, 'refresh'), bearer: config.refreshByBearer, cookies: config.cookies ? ['refresh'] : [] }),
     }),
   };
@@ -819,7 +801,7 @@ const verify: Describer = (ctx) => ({
   POST: tokenEndpoint(ctx, 'verify', {
     description: "Answers `{}` when the token's signature, claims and revocation state are good (simplejwt's `TokenVerifyView`). The user is not checked.",
     ok: empty(ctx),
-    unauthorized: [tokenErrorBody(ctx, 'VerifyTokenError', VERIFY_MESSAGES)],
+    tokenError: tokenErrorBody(ctx, 'VerifyTokenError', VERIFY_MESSAGES),
   }),
 });
 
@@ -834,7 +816,7 @@ const blacklist: Describer = (ctx) => {
         (config.cookies ? ' Expires the session cookies (see `Set-Cookie`).' : ''),
       ok: empty(ctx),
       ...(config.cookies ? { okHeaders: setCookies(ctx, { refresh: true, access: true, cleared: true }) } : {}),
-      unauthorized: [sliding ? tokenErrorBody(ctx, 'SessionTokenError', ALL_TOKEN_MESSAGES) : tokenErrorBody(ctx, 'RefreshTokenError', TOKEN_CHECK_MESSAGES)],
+      tokenError: sliding ? tokenErrorBody(ctx, 'SessionTokenError', ALL_TOKEN_MESSAGES) : tokenErrorBody(ctx, 'RefreshTokenError', TOKEN_CHECK_MESSAGES),
       alternatives: alternatives(ctx, { field: tokenField(ctx, 'blacklist'), bearer: false, cookies }),
     }),
   };
@@ -852,7 +834,6 @@ function slidingAnswer(ctx: OpenApiContext) {
 
 const obtainSliding: Describer = (ctx) => {
   const { config } = ctx;
-  const { forbidden, extra } = loginRefusals(ctx, setsCookiesOf(ctx, 'obtainSliding'));
   const { keys, sliding, headers } = slidingAnswer(ctx);
   const open = config.loginResponse !== undefined;
   return {
@@ -862,10 +843,6 @@ const obtainSliding: Describer = (ctx) => {
         `it authenticates until its \`exp\` and can be refreshed until its \`refresh_exp\`.${loginNotes(ctx, ['token'])}`,
       ok: open ? tokenBody(ctx, 'TokenObtainSlidingResponse', keys, true) : sliding,
       ...headers,
-      unauthorized: [noActiveAccount(ctx)],
-      forbidden,
-      extra,
-      login: true,
     }),
   };
 };
@@ -881,7 +858,7 @@ const refreshSliding: Describer = (ctx) => {
         (cookie ? ` Sets the cookies again (see \`Set-Cookie\`).${cookieOnly(config, ['token'])}` : ''),
       ok: sliding,
       ...headers,
-      unauthorized: [tokenErrorBody(ctx, 'SessionTokenError', ALL_TOKEN_MESSAGES), ...refreshRefusals(ctx)],
+      tokenError: tokenErrorBody(ctx, 'SessionTokenError', ALL_TOKEN_MESSAGES),
       alternatives: alternatives(ctx, { field: tokenField(ctx, 'refreshSliding'), bearer: config.refreshByBearer, cookies: cookie ? ['access'] : [] }),
     }),
   };
@@ -929,7 +906,6 @@ const session: Describer = (ctx) => {
       parameters: [{ name: 'id', in: 'path', required: true, description: 'A session id from the list.', schema: { type: 'string', pattern: '^[0-9a-f]{32}$' } }],
       responses: {
         '204': noContent,
-        '404': jsonResponse("The caller has no such live session.", ctx.schema('NotFound', exactBody(new AuthError('not_found')))),
       },
     }),
   };
@@ -984,7 +960,6 @@ const tokenLifetimes: Describer = (ctx) => {
   const badRequest = jsonResponse('A lifetime is missing (`PUT`) or not valid, the lifetimes contradict each other, or the body is malformed.', {
     anyOf: [fieldErrors(ctx, 'TokenLifetimes', fields, messages), conflict, ...malformedBodies(ctx)],
   });
-  const denied = [ctx.schema('PermissionDenied', exactBody(new AuthError('permission_denied')))];
   const who = config.isAdmin
     ? 'Needs an access token whose user `isAdmin` accepts; other users get 403.'
     : 'No `isAdmin` is configured, so every caller gets 403.';
@@ -993,18 +968,15 @@ const tokenLifetimes: Describer = (ctx) => {
   return {
     GET: authenticatedOperation(ctx, 'lifetimes', 'GET', {
       description: `The lifetimes new tokens get (TuGraph's \`get_token_time\`). ${who}`,
-      forbidden: denied,
       responses: { '200': ok },
     }),
     PUT: authenticatedOperation(ctx, 'lifetimes', 'PUT', {
       description: `Every lifetime is required (TuGraph's \`update_token_time\`). ${change}`,
-      forbidden: denied,
       requestBody: requestBody('PUT'),
       responses: { '200': ok, '400': badRequest },
     }),
     PATCH: authenticatedOperation(ctx, 'lifetimes', 'PATCH', {
       description: `Only the lifetimes sent change. ${change}`,
-      forbidden: denied,
       requestBody: requestBody('PATCH'),
       responses: { '200': ok, '400': badRequest },
     }),
