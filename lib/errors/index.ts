@@ -133,7 +133,7 @@ export const ERRORS = {
     codeInBody: true,
     description: "The token predates the user's last credential change (`getCredentialsChangedAt`).",
   },
-  csrf_failed: { status: 403, detail: 'CSRF Failed: {reason}', codeInBody: true, description: 'A cookie-authenticated request without the matching CSRF token (see `CsrfFailure`).' },
+  csrf_failed: { status: 403, detail: 'CSRF Failed: {reason}', codeInBody: true, description: 'A cookie-authenticated request without the matching CSRF header, or a cross-site request to an endpoint that sets or clears cookies.' },
   permission_denied: {
     status: 403,
     detail: 'You do not have permission to perform this action.',
