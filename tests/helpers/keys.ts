@@ -48,15 +48,20 @@ export function pem(key: KeyObject): string {
  */
 export function signRaw(algorithm: Algorithm, headerJson: string, payloadJson: string, privateKey: KeyObject): string {
   const input = `${b64url(headerJson)}.${b64url(payloadJson)}`;
-  const hash = `sha${algorithm.slice(2)}`;
+  return `${input}.${sign(joseHash(algorithm), Buffer.from(input), joseKey(algorithm, privateKey)).toString('base64url')}`;
+}
+
+/** The node:crypto digest of a JOSE algorithm (`RS256` → `sha256`). */
+export function joseHash(algorithm: Algorithm): string {
+  return `sha${algorithm.slice(2)}`;
+}
+
+/** A key with the options node:crypto needs to sign or verify as JOSE does (PS: PSS, digest-sized salt; ES: raw r||s). */
+export function joseKey(algorithm: Algorithm, key: KeyObject) {
   const family = algorithm.slice(0, 2);
-  const key =
-    family === 'PS'
-      ? { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
-      : family === 'ES'
-        ? { key: privateKey, dsaEncoding: 'ieee-p1363' as const }
-        : privateKey;
-  return `${input}.${sign(hash, Buffer.from(input), key).toString('base64url')}`;
+  if (family === 'PS') return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+  if (family === 'ES') return { key, dsaEncoding: 'ieee-p1363' as const };
+  return key;
 }
 
 /** Starts an app on 127.0.0.1 on an ephemeral port: real HTTP, as another service would reach it. */
