@@ -37,7 +37,9 @@ export function createDemoApp(
   app.use('/api/token', auth.router);
   app.use('/api/admin/token-lifetimes', auth.adminRouter);
   app.get('/.well-known/jwks.json', auth.jwksHandler);
-  app.get('/api/schema/', (_req, res) => void res.json(openApiDocument(auth, { adminPath: '/api/admin/token-lifetimes' })));
+  // The configuration is fixed at start-up, so the document is built once, not per request.
+  const schema = openApiDocument(auth, { adminPath: '/api/admin/token-lifetimes' });
+  app.get('/api/schema/', (_req, res) => void res.json(schema));
   app.get('/hello/', auth.authenticate(), (_req, res) => {
     res.json({ message: 'Hello, World!' });
   });

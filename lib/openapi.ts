@@ -27,7 +27,8 @@ export type {
  *
  * @example
  * import { openApiDocument } from 'express-simplejwt/openapi';
- * app.get('/api/schema/', (req, res) => res.json(openApiDocument(auth, { adminPath: '/api/admin/token-lifetimes' })));
+ * const schema = openApiDocument(auth, { adminPath: '/api/admin/token-lifetimes' }); // once, at start-up
+ * app.get('/api/schema/', (req, res) => res.json(schema));
  */
 export function openApiDocument(auth: SimpleJwt, options?: OpenApiOptions): OpenApiDocument {
   const config = (auth as unknown as { [KIT_CONFIG]?: Config } | null | undefined)?.[KIT_CONFIG];

@@ -87,7 +87,8 @@ export interface SimpleJwt<U = any> {
  * app.get('/hello/', auth.authenticate(), (req, res) => res.json({ message: 'Hello, World!' }));
  * app.use('/api/admin/token-lifetimes', auth.adminRouter); // with isAdmin: (user) => user.isStaff
  * app.get('/.well-known/jwks.json', auth.jwksHandler); // with RS/PS/ES keys
- * app.get('/api/schema/', (req, res) => res.json(openApiDocument(auth))); // from 'express-simplejwt/openapi'
+ * const schema = openApiDocument(auth); // from 'express-simplejwt/openapi', built once
+ * app.get('/api/schema/', (req, res) => res.json(schema));
  */
 export function simpleJwt<U = any>(options: Options<U>): SimpleJwt<U> {
   // Resolving is pure; the store (a MemoryStore's timer) and the password pool are made here, at start.

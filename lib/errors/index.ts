@@ -260,6 +260,9 @@ export class AuthError extends Error {
   private readonly wireBody: Record<string, unknown>;
 
   constructor(code: ErrorCode, options: AuthErrorOptions = {}) {
+    if (typeof code !== 'string' || !Object.prototype.hasOwnProperty.call(ERRORS, code)) {
+      throw new TypeError(`AuthError: unknown code ${JSON.stringify(code)}; use one of ERRORS' codes, e.g. new AuthError('permission_denied')`);
+    }
     const spec: ErrorSpec = ERRORS[code];
     const detail = options.detail ?? fill(spec.detail, options.params);
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
@@ -360,8 +363,8 @@ export function csrfError(reason: CsrfFailure): AuthError {
  * A 405 with the `Allow` header.
  *
  * @example
- * methodNotAllowed('GET').headers // { Allow: 'POST, OPTIONS' }
+ * methodNotAllowed('GET', 'POST, OPTIONS').headers // { Allow: 'POST, OPTIONS' }
  */
-export function methodNotAllowed(method: string, allow = 'POST, OPTIONS'): AuthError {
+export function methodNotAllowed(method: string, allow: string): AuthError {
   return new AuthError('method_not_allowed', { params: { method }, headers: { Allow: allow } });
 }

@@ -12,7 +12,7 @@ const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
 /** The lifetimes router's entry of the route table. */
 const ROUTE = routeOf('lifetimes');
 /** The methods of the lifetimes router. */
-export const ADMIN_ALLOW = allowOf(ROUTE);
+const ADMIN_ALLOW = allowOf(ROUTE);
 
 /**
  * The lifetimes router (TuGraph's `get_token_time` / `update_token_time`), mounted by the host, e.g.

@@ -9,10 +9,6 @@ import { isThenable } from '../util';
 import { SAFE_METHODS, type CookieTransport } from './cookies';
 import { isRepeatedHeader } from './headers';
 
-/** Where these moved (the token layer); re-exported for the router and the OpenAPI document. */
-export { credentialsChangedSince, credentialsVersion } from '../tokens/tokens';
-export { TOKEN_CLASS_LABELS } from '../tokens/verifier';
-
 /** What a header yields: nothing to authenticate with, a malformed header, or a raw token. */
 export type HeaderCredential = { kind: 'none' } | { kind: 'bad' } | { kind: 'token'; token: string };
 

@@ -10,7 +10,7 @@ import {
   type TokenMessage,
 } from '../errors';
 import { LIFETIME_MESSAGES, MAX_LIFETIME } from '../tokens/lifetimes';
-import { TOKEN_CLASS_LABELS } from './authenticate';
+import { TOKEN_CLASS_LABELS } from '../tokens/verifier';
 import { FIELD_MESSAGES } from './body';
 import { TOKEN_KEYS } from './router';
 import { ROUTES, allowOf, operationOf, routeOf, type HttpMethod, type Mount, type OperationSpec, type RouteKey, type RouteSpec } from './routes';

@@ -15,7 +15,6 @@ export function sendJson(res: Response, status: number, body: string, headers?: 
   res.end(body);
 }
 
-export { describeError };
 
 /** The request's path for a log line, without the query string: it may carry a password or a token (CWE-598). */
 function pathOf(req: Request): string {

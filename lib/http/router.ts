@@ -2,7 +2,8 @@ import type { NextFunction, Request, Response } from 'express';
 import { AuthError, internalError, methodNotAllowed } from '../errors';
 import type { SessionManager } from '../tokens/sessions';
 import type { SessionInfo } from '../stores/types';
-import { credentialsVersion, parseAuthorizationHeader } from './authenticate';
+import { parseAuthorizationHeader } from './authenticate';
+import { credentialsVersion } from '../tokens/tokens';
 import type { Config } from '../config/resolve';
 import type { LoginFailureReason } from '../config/options';
 import type { CookieToken, CookieTransport } from './cookies';
@@ -10,7 +11,8 @@ import { REFRESH_EXP_CLAIM, type IssuedToken } from '../tokens/tokens';
 import type { PasswordChecker } from '../passwords/bcrypt';
 import type { TokenService } from '../tokens/service';
 import { readBody, stringFields, type Body } from './body';
-import { describeError, sendJson, type ErrorRenderer } from './respond';
+import { sendJson, type ErrorRenderer } from './respond';
+import { describeError } from '../util';
 import type { LoginAttempt, LoginLimiter } from './throttle';
 import { allowOf, bodyFields, optionsBody, routePath, routesOf, type HttpMethod, type RouteKey, type RouteSpec } from './routes';
 
@@ -308,7 +310,7 @@ export function createTokenRouter(
   };
 
   function callerId(req: Request): string {
-    return tokens.verifier.userIdOf(req.auth ?? {}) as string;
+    return tokens.issuer.userIdOf(req.auth ?? {}) as string;
   }
 
   const listSessions: Endpoint = async (req) => (await sessions.sessions(callerId(req))).map(sessionJson);

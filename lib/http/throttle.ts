@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { ipKeyGenerator, MemoryStore, type ClientRateLimitInfo, type Options as RateLimitOptions, type Store } from 'express-rate-limit';
 import { AuthError, ThrottledError } from '../errors';
 import type { Config } from '../config/resolve';
-import { describeError } from './respond';
+import { describeError } from '../util';
 import { RedisStore } from '../stores/redis';
 import { PostgresStore } from '../stores/postgres';
 import type { RedisStore as RateLimitRedisStore, RedisReply } from 'rate-limit-redis';

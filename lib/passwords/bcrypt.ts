@@ -29,6 +29,10 @@ export async function hashPassword(password: string, rounds = 12): Promise<strin
   if (Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES) {
     throw new TypeError(`passwords longer than ${BCRYPT_MAX_BYTES} bytes are refused: bcrypt would ignore the rest`);
   }
+  // bcryptjs would clamp an out-of-range cost and @node-rs/bcrypt would reject it: one answer for both.
+  if (!Number.isInteger(rounds) || rounds < 4 || rounds > 31) {
+    throw new TypeError(`hashPassword() takes rounds from 4 to 31 (got ${String(rounds)})`);
+  }
   return bcryptBackend().hash(password, rounds);
 }
 

@@ -73,9 +73,12 @@ export function createVerifier(config: Config, codec: Codec, factory: TokenFacto
     checkRevocation: type === 'sliding' || config.revokeAccessTokens,
   }));
 
-  /** Revocation, then the claim checks, after signature and expiry. */
-  function checked(claims: TokenClaims, expected: TokenType | null, checkRevocation: boolean): TokenClaims | Promise<TokenClaims> {
-    const pending = checkRevocation ? revocation(claims) : undefined;
+  /** Whether any accepted class asks the store, so `authenticate()` makes no per-request closure when none does. */
+  const anyClassRevocable = classes.some((c) => c.checkRevocation);
+
+  /** Revocation (`revoked`: this request's one store answer, or none), then the claim checks, after signature and expiry. */
+  function checked(claims: TokenClaims, expected: TokenType | null, revoked: (() => void | Promise<void>) | undefined): TokenClaims | Promise<TokenClaims> {
+    const pending = revoked?.();
     if (pending === undefined) {
       factory.checkClaims(claims, expected);
       return claims;
@@ -92,8 +95,8 @@ export function createVerifier(config: Config, codec: Codec, factory: TokenFacto
    */
   function verify(token: string, expected: TokenType | null, checkRevocation = true): TokenClaims | Promise<TokenClaims> {
     const decoded = codec.decode(token, now());
-    if (isThenable(decoded)) return Promise.resolve(decoded).then(({ claims }) => checked(claims, expected, checkRevocation));
-    return checked(decoded.claims, expected, checkRevocation);
+    if (isThenable(decoded)) return Promise.resolve(decoded).then(({ claims }) => checked(claims, expected, checkRevocation ? () => revocation(claims) : undefined));
+    return checked(decoded.claims, expected, checkRevocation ? () => revocation(decoded.claims) : undefined);
   }
 
   /**
@@ -113,7 +116,7 @@ export function createVerifier(config: Config, codec: Codec, factory: TokenFacto
       } else if (typeof claims.exp === 'number' && claims.exp <= at - leeway) {
         throw tokenError(TOKEN_MESSAGES.expired);
       }
-      const result = checked(claims, sliding ? 'sliding' : types[0]!, checkRevocation);
+      const result = checked(claims, sliding ? 'sliding' : types[0]!, checkRevocation ? () => revocation(claims) : undefined);
       const last = (c: TokenClaims): TokenClaims => {
         if (sliding && c[REFRESH_EXP_CLAIM] === undefined && !allowNonExpiring) throw tokenError(TOKEN_MESSAGES.noRefreshExp);
         return c;
@@ -129,13 +132,37 @@ export function createVerifier(config: Config, codec: Codec, factory: TokenFacto
     return isTokenError(err) ? new InvalidTokenError(classes.map((c) => ({ ...c.label, message: err.message })), err) : err;
   }
 
+  /**
+   * The store's answer for `claims`, asked at most once per request however many classes check revocation (the
+   * answer depends on the claims alone): a sliding token tried as an access token first costs one look-up, not two.
+   */
+  function revokedOnce(claims: TokenClaims): () => void | Promise<void> {
+    let answer: { value: void | Promise<void> } | { error: unknown } | undefined;
+    return () => {
+      if (answer === undefined) {
+        try {
+          answer = { value: revocation(claims) };
+        } catch (error) {
+          answer = { error };
+        }
+      }
+      if ('error' in answer) throw answer.error;
+      return answer.value;
+    };
+  }
+
   /** Tries the classes from `index` on; the first that accepts the token wins, else one message per class. */
-  function tryClasses(claims: TokenClaims, index: number, messages: TokenClassMessage[]): TokenClaims | Promise<TokenClaims> {
+  function tryClasses(
+    claims: TokenClaims,
+    index: number,
+    messages: TokenClassMessage[],
+    revoked = anyClassRevocable ? revokedOnce(claims) : undefined,
+  ): TokenClaims | Promise<TokenClaims> {
     for (let i = index; i < classes.length; i++) {
       const c = classes[i]!;
       let result: TokenClaims | Promise<TokenClaims>;
       try {
-        result = checked(claims, c.type, c.checkRevocation);
+        result = checked(claims, c.type, c.checkRevocation ? revoked : undefined);
       } catch (err) {
         if (!isTokenError(err)) throw err;
         messages.push({ ...c.label, message: err.message });
@@ -145,7 +172,7 @@ export function createVerifier(config: Config, codec: Codec, factory: TokenFacto
       return Promise.resolve(result).catch((err: unknown) => {
         if (!isTokenError(err)) throw err;
         messages.push({ ...c.label, message: err.message });
-        return tryClasses(claims, i + 1, messages);
+        return tryClasses(claims, i + 1, messages, revoked);
       });
     }
     throw new InvalidTokenError(messages);
@@ -229,7 +256,7 @@ export function createVerifier(config: Config, codec: Codec, factory: TokenFacto
     return claims;
   }
 
-  return { verify, verifySession, verifyRequest, verifyLive, user, userId, userIdOf: factory.userIdOf };
+  return { verify, verifySession, verifyRequest, verifyLive, user, userId };
 }
 
 export type Verifier = ReturnType<typeof createVerifier>;

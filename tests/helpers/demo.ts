@@ -19,7 +19,7 @@ export interface Demo {
 
 /**
  * Starts the demo from its sources (`node --import tsx demo-app/server.ts`; `npm start` runs the same code bundled, as
- * tests/shutdown.test.ts and tests/demo-build.test.ts check), on a free port, with its own SQLite file
+ * tests/http/demo/shutdown.test.ts and tests/http/demo/build.test.ts check), on a free port, with its own SQLite file
  * (`DEMO_DB` in a temp directory) unless the test sets one. Empty env values unset what the runner's own
  * environment may hold (`JWT_SECRET`, ...). Rejects with the demo's output when it exits before listening.
  */

@@ -84,7 +84,6 @@ describe.each(CONFIGS)('the router and the OpenAPI document agree: %s', (_name, 
     const exchanges = ROUTES.filter((route) => route.mount !== 'jwks')
       .flatMap((route) => METHODS.map((method) => [route, method] as const))
       .sort(([a, m], [b, n]) => Number(last(a, m)) - Number(last(b, n)));
-    const seen: string[] = [];
     for (const [route, method] of exchanges) {
       const url = urlOf(route);
       const test = request(kit.made.app)[method.toLowerCase() as 'get'](url).set('Authorization', `Bearer ${kit.access}`);
@@ -92,7 +91,6 @@ describe.each(CONFIGS)('the router and the OpenAPI document agree: %s', (_name, 
       const documentedPath = `${MOUNTS[route.mount as 'token' | 'admin']}${route.path}`;
       const item = doc.paths[documentedPath] as Record<string, OpenApiOperation> | undefined;
       const exchange = `${method} ${url} → ${res.status}`;
-      seen.push(exchange);
       if (item === undefined) {
         // Not served (sliding tokens off), or an issuing route of a verify-only kit: 404, and 404 only.
         expect({ exchange, status: res.status }).toEqual({ exchange, status: 404 });
@@ -112,7 +110,6 @@ describe.each(CONFIGS)('the router and the OpenAPI document agree: %s', (_name, 
       }
       if (method !== 'HEAD') expect({ exchange, problems: checker.problems(documentedPath, method, res) }).toEqual({ exchange, problems: [] });
     }
-    expect(seen.length).toBe(exchanges.length);
   });
 
   it('documents, for each operation, only statuses of the error codes the table lists for it', () => {

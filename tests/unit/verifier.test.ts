@@ -72,6 +72,20 @@ describe('the verifier', () => {
     expect((expired.body.messages as { message: string }[]).map((m) => m.message)).toEqual(['Token is expired', 'Token is expired']);
   });
 
+  it('asks the store once per request however many classes check revocation', async () => {
+    flow = makeFlow({ authTokenClasses: ['access', 'sliding'], revokeAccessTokens: true, slidingTokens: true });
+    const sliding = flow.issuer.issueSliding(flow.issuer.userClaims('1', undefined));
+    await flow.sessions.startSlidingSession(sliding, REQ);
+    const asked = jest.spyOn(flow.store, 'isRevoked');
+    expect(await flow.verifier.verifyRequest(sliding.token)).toEqual(sliding.claims);
+    expect(asked).toHaveBeenCalledTimes(1);
+    await flow.sessions.logout(sliding.claims);
+    asked.mockClear();
+    const err = await failure(() => flow.verifier.verifyRequest(sliding.token));
+    expect((err.body.messages as { message: string }[]).map((m) => m.message)).toEqual(['Token is blacklisted', 'Token is blacklisted']);
+    expect(asked).toHaveBeenCalledTimes(1);
+  });
+
   describe('the user step', () => {
     it('names each failure for authenticate() and answers "no active account" for a refresh', async () => {
       flow = makeFlow();

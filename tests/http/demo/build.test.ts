@@ -1,6 +1,6 @@
 /**
  * `npm start` runs the demo compiled: scripts/build-demo.mjs bundles it when a source is newer than the bundle and
- * does nothing otherwise; `npm start` then execs node on the bundle (tests/shutdown.test.ts drives that end to end).
+ * does nothing otherwise; `npm start` then execs node on the bundle (tests/http/demo/shutdown.test.ts drives that end to end).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, utimesSync } from 'node:fs';
